@@ -1,0 +1,174 @@
+"""The command line. Results go to stdout, progress and errors to stderr.
+
+Exit status: 0 ok, 1 internal error, 2 bad input, 130 interrupted. Heavy modules (pandas,
+scipy, the model) are imported inside the commands so that `--help` and `validate` stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+SCENARIO_HELP = "a scenario file, or the name of a shipped one (default: the Cangnan baseline)"
+
+
+def _errors_handled(command):
+    """Bad input → one line per problem and exit 2; Ctrl-C → 130; a bug → 1 (traceback with SIMCENTER_DEBUG=1)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .results import OutputError
+        from .scenario import ScenarioError
+
+        try:
+            return command(*args, **kwargs)
+        except ScenarioError as e:
+            for line in e.problems:
+                click.echo(line, err=True)
+            sys.exit(2)
+        except OutputError as e:
+            click.echo(str(e), err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as e:  # noqa: BLE001 - the last line of defence
+            if os.environ.get("SIMCENTER_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(e).__name__}: {e} (set SIMCENTER_DEBUG=1 for a traceback)", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="simcenter")
+def main():
+    """Simulate township convenience service centres and compare reforms."""
+
+
+def _sets(sets, replications=None, seed=None) -> list[str]:
+    extra = [f"replications={replications}"] if replications is not None else []
+    extra += [f"seed={seed}"] if seed is not None else []
+    return list(sets) + extra
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("-r", "--replications", type=click.IntRange(1, 100_000), help="replications (default: the scenario's)")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
+@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
+              help="worker processes (0 = one per core)")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
+@click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME-TIMESTAMP)")
+@click.option("--force", is_flag=True, help="write into a non-empty --out")
+@click.option("--records", is_flag=True, help="also save every visit and case (visits/cases.parquet)")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+@_errors_handled
+def run(scenario, replications, seed, jobs, sets, out, force, records, as_json):
+    """Run a scenario's replications and write a results directory."""
+    from pathlib import Path
+
+    from . import runner
+    from .results import prepare, write_run
+    from .scenario import load_scenario
+
+    spec = load_scenario(scenario, _sets(sets, replications, seed))
+    target = prepare(Path(out) if out else _default_out(spec.name), force)
+    with _progress(spec.replications, f"{spec.name}") as advance:
+        result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance)
+    write_run(target, result, sys.argv, executor=f"local:{jobs}", records=records)
+    _print_summary(result.kpis, as_json)
+    click.echo(f"results: {target}", err=True)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
+@_errors_handled
+def validate(scenarios, sets):
+    """Check scenario files; print every problem as file:line:col: key: message."""
+    from .scenario import ScenarioError, load_scenario
+
+    failed = []
+    for name in scenarios:
+        try:
+            spec = load_scenario(name, sets)
+        except ScenarioError as e:
+            failed.extend(e.problems)
+            continue
+        click.echo(f"ok: {name} ({spec.name}: {len(spec.townships)} townships, {len(spec.items)} items)")
+    if failed:
+        raise ScenarioError(failed)
+
+
+@main.command()
+def schema():
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    import json
+
+    from .scenario.schema import Scenario
+
+    click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+def _default_out(name: str):
+    from datetime import datetime
+    from pathlib import Path
+
+    return Path("results") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+class _progress:
+    """A progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, total: int, label: str):
+        self.total, self.label = total, label
+
+    def __enter__(self):
+        from rich.console import Console
+        from rich.progress import Progress
+
+        console = Console(stderr=True)
+        self.bar = Progress(console=console, disable=not console.is_terminal, transient=True)
+        self.bar.start()
+        task = self.bar.add_task(f"{self.label}: replications", total=self.total)
+        return lambda n=1: self.bar.advance(task, n)
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+        return False
+
+
+def _print_summary(rows, as_json: bool) -> None:
+    import json
+    import math
+
+    from .kpis import KPI_NAMES
+    from .stats import summarize
+
+    summary = summarize(rows, KPI_NAMES)
+    if as_json:
+        clean = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in summary]
+        click.echo(json.dumps(clean, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    n = summary[0]["n"] if summary else 0
+    table = Table(title=f"{rows[0]['scenario']}: mean and 95% t-interval over {n} replications")
+    for column in ("KPI", "mean", "95% CI"):
+        table.add_column(column, justify="left" if column == "KPI" else "right")
+    for r in summary:
+        ci = "" if math.isnan(r["ci_low"]) else f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
+        table.add_row(r["kpi"], _num(r["mean"]), ci)
+    Console(width=100).print(table)
+
+
+def _num(x: float) -> str:
+    if x != x:
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3f}"

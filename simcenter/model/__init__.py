@@ -1,0 +1,238 @@
+"""The SimPy model: build a county from a Scenario, run one replication, return its records.
+
+`simulate(scenario, replication)` is the only entry point. Building resolves the validated
+scenario into flat objects (items by index, windows with eligibility lists, samplers) so that
+nothing on the hot path touches pydantic, dicts of dicts or pandas.
+
+Randomness: every stream is `SeedSequence(seed, spawn_key=(replication, stream))` with
+`stream = stream_id(purpose, township, sub)`, independent of the scenario's other settings,
+so replication r of two scenarios sees the same citizens (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+
+import numpy as np
+import simpy
+
+from ..scenario import schema
+from ..scenario.distributions import Dist, Sampler, make
+from . import citizen
+from .arrivals import DayPlan, day_factors, day_pieces
+from .backoffice import ReviewOffice, Shuttle
+from .calendar import Calendar
+from .centre import Centre, Window
+from .records import COMPLETED, COUNTY, IMMEDIATE, TOWNSHIP, Records
+
+ROUTES = {"immediate": IMMEDIATE, "township": TOWNSHIP, "county": COUNTY}
+# stream purposes
+ARRIVALS, CASES, SPARE, ABSENCES, CONSULTATIONS = 1, 2, 3, 4, 5
+SEED_SCHEME = ("SeedSequence(seed, spawn_key=(replication, stream)); "
+               "stream = (purpose * 1000 + township) * 1000 + sub; purposes: 1 arrivals, 2 case attributes, "
+               "3 spare case draws, 4 window absences (sub = window), 5 consultations")
+CASE_BLOCK = 256
+_UNIFORM = Dist(schema.Uniform(dist="uniform", low=0, high=1))
+
+
+def stream_id(purpose: int, township: int, sub: int = 0) -> int:
+    return (purpose * 1000 + township) * 1000 + sub
+
+
+def generator(seed: int, replication: int, stream: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(replication, stream))))
+
+
+class ItemSpec:
+    """An item resolved for the hot path."""
+
+    __slots__ = ("index", "id", "route", "window", "extra_minutes", "incomplete_prob", "lead", "township_lead",
+                 "department", "signoffs", "pickup", "promised_days")
+
+    def __init__(self, index, item_id, item, department: int, forward_entry: float):
+        self.index, self.id = index, item_id
+        self.route = ROUTES[item.route]
+        self.window = Dist(item.window_minutes)
+        self.extra_minutes = forward_entry if self.route == COUNTY else 0.0
+        self.incomplete_prob = item.incomplete_prob
+        self.lead = make(item.lead_days)
+        self.township_lead = make(item.township_lead_days)
+        self.department = department
+        self.signoffs = list(item.signoffs)
+        self.pickup = item.result == "pickup"
+        self.promised_days = math.nan if item.promised_days is None else float(item.promised_days)
+
+
+class Town:
+    """A township: its hall, its back office, its arrival plan and its random streams."""
+
+    def __init__(self, m, index, town_id, town):
+        s, seed, rep = m.scenario, m.seed, m.replication
+        self.index, self.id, self.spec = index, town_id, town
+        self.plan = DayPlan(m.pieces, generator(seed, rep, stream_id(ARRIVALS, index)))
+        self._case_rng = generator(seed, rep, stream_id(CASES, index))
+        self._rows: list[list[float]] = []
+        self.spare = Sampler(_UNIFORM, generator(seed, rep, stream_id(SPARE, index)))
+        self.consult = Sampler(_UNIFORM, generator(seed, rep, stream_id(CONSULTATIONS, index)))
+        self.office = ReviewOffice(m.env, m.calendar, town.reviewers if town.reviewers > 0 else None,
+                                   s.staffing.reviews_per_day)
+        km = 2 * town.km_to_centre  # there and back
+        self.trip_km = km
+        self.trip_minutes = s.behaviour.travel.fixed_minutes + km / s.behaviour.travel.kmh * 60
+        self.centre = self._build_centre(m)
+        factors = day_factors(s, m.calendar, town)
+        visits_per_case = 1 + s.demand.consult_share
+        self.expected = [town.cases_per_day * visits_per_case * f * m.mix_factor[m.calendar.dates[k].month]
+                         for k, f in enumerate(factors)]
+        self.consult_share = s.demand.consult_share / visits_per_case
+
+    def _build_centre(self, m) -> Centre:
+        s = m.scenario
+        windows: list[Window] = []
+        for group_id, count in self.spec.windows.items():
+            group = s.window_groups[group_id]
+            accepted = schema.accepted_items(s, group)
+            accepts = [item_id in accepted for item_id in m.item_ids] + [True]  # + consultations
+            factor = s.staffing.generalist_factor if group.generalist else 1.0
+            for _ in range(count):
+                windows.append(Window(len(windows), m.group_ids.index(group_id), factor, accepts))
+        eligible = [tuple(w.index for w in windows if w.accepts[kind]) for kind in range(len(m.item_ids) + 1)]
+        return Centre(m.env, m.calendar, windows, eligible, s.behaviour.balk_queue_length)
+
+    def next_draws(self) -> list[float]:
+        """The uniform numbers of the township's next case (drawn a block of cases at a time)."""
+        if not self._rows:
+            self._rows = self._case_rng.random((CASE_BLOCK, citizen.DRAWS_PER_CASE)).tolist()
+            self._rows.reverse()
+        return self._rows.pop()
+
+
+class Model:
+    def __init__(self, scenario: schema.Scenario, replication: int):
+        s = self.scenario = scenario
+        self.seed, self.replication = s.seed, replication
+        self.env = simpy.Environment()
+        self.calendar = Calendar(s.calendar, s.horizon)
+        self.records = Records()
+        self.behaviour, self.county = s.behaviour, s.county
+        self.item_ids = list(s.items)
+        self.group_ids = list(s.window_groups)
+        self.consult_kind = len(self.item_ids)
+        dept_ids = list(s.departments)
+        self.items = [ItemSpec(i, item_id, item, dept_ids.index(item.department), s.service.forward_entry_minutes)
+                      for i, (item_id, item) in enumerate(s.items.items())]
+        self.departments = [ReviewOffice(self.env, self.calendar, d.county_reviewers, s.county.reviews_per_day)
+                            for d in s.departments.values()]
+        self.shuttle = Shuttle(self.calendar, s.county)
+        self._item_mix()
+        self.pieces = day_pieces(s.demand, self.calendar.sessions)
+        b = s.behaviour
+        self.return_after, self.abandon_return, self.pickup_after = (
+            Dist(b.return_after_days), Dist(b.return_after_abandon_days), Dist(b.pickup_after_days))
+        self.patience_dist = make(b.patience_minutes)
+        self.turn_away, self.pickup_minutes, self.supplement_minutes = (
+            Dist(s.service.turn_away_minutes), Dist(s.service.pickup_minutes), Dist(s.service.supplement_minutes))
+        self.consult_minutes = Dist(s.demand.consult_minutes)
+        self.signoff = Dist(s.county.signoff_days)
+        self.mail_days = 1.0
+        self.towns = [Town(self, i, town_id, town) for i, (town_id, town) in enumerate(s.townships.items())]
+        self.cases: list[citizen.Case] = []
+        self.records.windows = [[w.group for w in t.centre.windows] for t in self.towns]
+
+    def _item_mix(self) -> None:
+        """Item choice tables per month: annual weights × each item's seasonal overlay (mean 1)."""
+        s = self.scenario
+        weights = np.array([item.weight for item in s.items.values()], float)
+        overlay = np.ones((len(weights), 13))
+        for i, item in enumerate(s.items.values()):
+            if item.month_factor:
+                f = np.array([item.month_factor.get(month, 1.0) for month in range(1, 13)])
+                if f.mean() > 0:
+                    overlay[i, 1:] = f / f.mean()
+        self.mix_factor = [1.0] * 13
+        self.item_cum: list[list[float]] = [[]]
+        for month in range(1, 13):
+            w = weights * overlay[:, month]
+            self.mix_factor[month] = float(w.sum() / weights.sum())
+            cum = np.cumsum(w) / w.sum() if w.sum() > 0 else np.cumsum(weights) / weights.sum()
+            cum[-1] = 1.0
+            self.item_cum.append(cum.tolist())
+
+    def patience(self, u: float):
+        return None if self.patience_dist is None else self.patience_dist.ppf1(u)
+
+    # -- processes -----------------------------------------------------------------------
+    def arrivals(self, town: Town):
+        env, cal = self.env, self.calendar
+        for k in range(cal.n_days):
+            times = town.plan.arrivals(cal.day_start[k], town.expected[k])
+            if not times:
+                continue
+            consults = (town.plan.rng.random(len(times)) < town.consult_share).tolist()
+            month_cum = self.item_cum[cal.dates[k].month]
+            for t, consult in zip(times, consults):
+                yield env.timeout(t - env.now)
+                if consult:
+                    env.process(citizen.consultation(
+                        self, town, self.consult_minutes.ppf1(town.consult()), self.patience(town.consult())))
+                else:
+                    u = town.next_draws()
+                    item = self.items[min(bisect_right(month_cum, u[0]), len(self.items) - 1)]
+                    case = citizen.Case(len(self.cases), town, item, t, u)
+                    self.cases.append(case)
+                    env.process(citizen.case_journey(self, case))
+
+    def close(self, case, status: int) -> None:
+        case.status, case.end = status, self.env.now
+        if status == COMPLETED:
+            cal = self.calendar
+            case.lead_days = cal.day_at(case.end) - cal.day_at(case.created)
+
+    def run(self) -> Records:
+        env, cal = self.env, self.calendar
+        availability = self.scenario.staffing.availability
+        absence = Dist(self.scenario.staffing.absence_minutes)
+        for town in self.towns:
+            env.process(town.centre.opening_hours(cal.end))
+            env.process(self.arrivals(town))
+            if availability < 1:
+                present = Dist(schema.Exponential(dist="exponential", mean=absence.mean * availability / (1 - availability)))
+                for w in town.centre.windows:
+                    rng = generator(self.seed, self.replication, stream_id(ABSENCES, town.index, w.index))
+                    env.process(town.centre.absences(w, Sampler(present, rng), Sampler(absence, rng)))
+        env.run(until=cal.end)
+        return self._records()
+
+    def _records(self) -> Records:
+        r = self.records
+        c = r.cases
+        for case in self.cases:
+            c["township"].append(case.town.index)
+            c["item"].append(case.item.index)
+            c["route"].append(case.item.route)
+            c["created"].append(case.created)
+            c["status"].append(case.status)
+            c["end"].append(case.end)
+            c["trips"].append(case.trips)
+            c["official_trips"].append(case.official_trips)
+            c["travel_minutes"].append(case.trips * case.town.trip_minutes)
+            c["travel_km"].append(case.trips * case.town.trip_km)
+            c["lead_days"].append(case.lead_days)
+            c["promised_days"].append(case.item.promised_days)
+        for town in self.towns:
+            r.absences.extend((town.index, w, a, b) for w, a, b in town.centre.away_log)
+        cal = self.calendar
+        r.meta = {
+            "end": cal.end, "warmup_end": cal.warmup_end, "arrivals_end": cal.arrivals_end,
+            "days": cal.n_days - cal.warmup_days,
+            "open_minutes": cal.open_minutes_between(cal.warmup_end, cal.arrivals_end),
+            "townships": [t.id for t in self.towns], "items": self.item_ids, "groups": self.group_ids,
+            "reviewers": [t.spec.reviewers for t in self.towns],
+        }
+        return r.freeze()
+
+
+def simulate(scenario: schema.Scenario, replication: int) -> Records:
+    """Run replication `replication` of a scenario and return its records."""
+    return Model(scenario, replication).run()

@@ -1,0 +1,76 @@
+"""Non-homogeneous Poisson arrivals, exact over piecewise-constant rates.
+
+A day is cut into pieces of constant rate (the hourly profile intersected with the opening
+sessions). For each piece the number of arrivals is Poisson with the piece's mean and their
+times are uniform over it: exactly a Poisson process with that rate, no thinning needed.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import numpy as np
+
+from ..scenario.schema import _minutes
+
+
+def day_pieces(demand, sessions: list[tuple[float, float]]) -> list[tuple[float, float, float]]:
+    """(start, end, share of the day's arrivals) in minutes after midnight; shares sum to 1."""
+    if demand.hourly_profile is None:
+        weights = [(a, b, b - a) for a, b in sessions]
+    else:
+        keys = [(_minutes(k), w) for k, w in demand.hourly_profile.items()]
+        ends = [k for k, _ in keys[1:]] + [max(b for _, b in sessions)]
+        weights = []
+        for (start, w), end in zip(keys, ends):
+            parts = [(max(a, start), min(b, end)) for a, b in sessions if min(b, end) > max(a, start)]
+            span = sum(b - a for a, b in parts)
+            weights += [(a, b, w * (b - a) / span) for a, b in parts]
+    total = sum(w for _, _, w in weights)
+    if total <= 0:
+        raise ValueError("the hourly profile puts no weight on any open time")
+    return [(a, b, w / total) for a, b, w in weights if w > 0]
+
+
+class DayPlan:
+    """Arrival times of one township, day by day, and times of day for return visits."""
+
+    def __init__(self, pieces, rng: np.random.Generator):
+        self.starts = np.array([a for a, _, _ in pieces])
+        self.lengths = np.array([b - a for a, b, _ in pieces])
+        self.shares = np.array([w for _, _, w in pieces])
+        self.cum_shares = np.cumsum(self.shares).tolist()
+        self.cum_shares[-1] = 1.0
+        self.piece_list = [(a, b - a) for a, b, _ in pieces]
+        self.rng = rng
+
+    def arrivals(self, day_start: float, expected: float) -> list[float]:
+        """Sorted arrival times on a day with `expected` arrivals in all."""
+        counts = self.rng.poisson(self.shares * expected)
+        n = int(counts.sum())
+        if n == 0:
+            return []
+        offsets = np.repeat(self.starts, counts) + self.rng.random(n) * np.repeat(self.lengths, counts)
+        offsets.sort()
+        return (offsets + day_start).tolist()
+
+    def time_of_day(self, day_start: float, u: float) -> float:
+        """A time on the day drawn from the same profile (by inverse transform of u)."""
+        i = min(bisect_right(self.cum_shares, u), len(self.piece_list) - 1)
+        low = self.cum_shares[i - 1] if i else 0.0
+        frac = (u - low) / (self.cum_shares[i] - low)
+        start, length = self.piece_list[i]
+        return day_start + start + min(max(frac, 0.0), 1.0) * length
+
+
+def day_factors(scenario, calendar, township) -> list[float]:
+    """Expected arrivals multiplier for each working day (weekday × month × market day)."""
+    demand = scenario.demand
+    market = township.market_days
+    factors = []
+    for k, date in enumerate(calendar.dates[: calendar.n_days]):
+        f = demand.weekday_factor.get(calendar.weekday(k), 1.0) * demand.month_factor.get(date.month, 1.0)
+        if market is not None and date.toordinal() % market.every == market.phase:
+            f *= demand.market_day_factor
+        factors.append(f)
+    return factors

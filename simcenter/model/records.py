@@ -1,0 +1,73 @@
+"""What a replication leaves behind: compact columns per visit, per case and per file.
+
+Plain Python lists while the model runs (appending is the cheapest thing on the hot path),
+numpy arrays when it ends. No pandas here: the model knows nothing about tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# visit purposes
+SUBMIT, SUPPLEMENT, PICKUP, CONSULT = 0, 1, 2, 3
+# why a trip was made (the official "run at most once" rate ignores INCOMPLETE_RETURN)
+FIRST, INCOMPLETE_RETURN, ABANDON_RETURN, SUPPLEMENT_TRIP, PICKUP_TRIP = 0, 1, 2, 3, 4
+# how a visit ended
+SERVED, BALKED, RENEGED, SENT_HOME = 0, 1, 2, 3
+# how a case ended (OPEN: still under way at the horizon)
+OPEN, COMPLETED, DROPPED = 0, 1, 2
+# routes
+IMMEDIATE, TOWNSHIP, COUNTY = 0, 1, 2
+
+VISIT_COLUMNS = ("township", "case", "kind", "purpose", "cause", "arrive", "called", "done", "outcome", "window", "patience")
+CASE_COLUMNS = ("township", "item", "route", "created", "status", "end", "trips", "official_trips",
+                "travel_minutes", "travel_km", "lead_days", "promised_days")
+FILE_COLUMNS = ("township", "start", "end")
+
+
+@dataclass
+class Records:
+    visits: dict[str, list] = field(default_factory=lambda: {c: [] for c in VISIT_COLUMNS})
+    cases: dict[str, list] = field(default_factory=lambda: {c: [] for c in CASE_COLUMNS})
+    township_files: dict[str, list] = field(default_factory=lambda: {c: [] for c in FILE_COLUMNS})
+    county_files: dict[str, list] = field(default_factory=lambda: {c: [] for c in FILE_COLUMNS})
+    absences: list[tuple[int, int, float, float]] = field(default_factory=list)  # (township, window, from, to)
+    windows: list[list[int]] = field(default_factory=list)  # per township: group index of each window
+    meta: dict = field(default_factory=dict)
+
+    def visit(self, township, case, kind, purpose, cause, arrive, called, done, outcome, window, patience):
+        v = self.visits
+        v["township"].append(township)
+        v["case"].append(case)
+        v["kind"].append(kind)
+        v["purpose"].append(purpose)
+        v["cause"].append(cause)
+        v["arrive"].append(arrive)
+        v["called"].append(called)
+        v["done"].append(done)
+        v["outcome"].append(outcome)
+        v["window"].append(window)
+        v["patience"].append(patience)
+
+    def file_opened(self, where: dict, township: int, start: float) -> int:
+        """A file enters a back office; its end stays NaN while it is there."""
+        where["township"].append(township)
+        where["start"].append(start)
+        where["end"].append(float("nan"))
+        return len(where["end"]) - 1
+
+    def file_closed(self, where: dict, index: int, end: float) -> None:
+        where["end"][index] = end
+
+    def freeze(self) -> "Records":
+        """Lists → numpy arrays, once, at the end of the run."""
+        for table in (self.visits, self.cases, self.township_files, self.county_files):
+            for name, values in table.items():
+                table[name] = np.asarray(values, dtype=float if name in _FLOATS else np.int64)
+        return self
+
+
+_FLOATS = {"arrive", "called", "done", "patience", "created", "end", "travel_minutes", "travel_km",
+           "lead_days", "promised_days", "start"}

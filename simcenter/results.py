@@ -1,0 +1,150 @@
+"""The results directory (DESIGN §5): Parquet and CSV tables, resolved scenarios, manifest last.
+
+Every file is written to a temporary name in the same directory and moved into place with
+os.replace, so a reader never sees half a file; manifest.json comes last and marks the run
+complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+PACKAGES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pyarrow", "PyYAML", "click")
+
+
+class OutputError(Exception):
+    """The results directory cannot be used (exit status 2)."""
+
+
+def prepare(out: Path, force: bool) -> Path:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: --out must be a directory (got a file)")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise OutputError(f"{out}: --out is not empty (got existing files); use --force to replace them")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_table(path: Path, frame) -> None:
+    """A DataFrame as Parquet or CSV (by suffix), atomically."""
+    buffer = io.BytesIO()
+    if path.suffix == ".parquet":
+        frame.to_parquet(buffer, index=False, engine="pyarrow")
+    else:
+        buffer.write(frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    write_bytes(path, buffer.getvalue())
+
+
+def resolved_yaml(scenario) -> str:
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100)
+
+
+def scenario_sha256(scenario) -> str:
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def manifest(scenarios, argv, replications: int, executor: str, extra: dict | None = None) -> dict:
+    from . import __version__
+    from .model import SEED_SCHEME
+
+    return {
+        "tool": "simcenter",
+        "version": __version__,
+        "git": _git_sha(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(terse=True),
+        "packages": {p: _version(p) for p in PACKAGES},
+        "argv": list(argv),
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "scenarios": [{"name": s.name, "sha256": scenario_sha256(s), "seed": s.seed} for s in scenarios],
+        "seed_scheme": SEED_SCHEME,
+        "replications": replications,
+        "executor": executor,
+        **(extra or {}),
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git_sha() -> dict | None:
+    """The commit of the code when run from a checkout (and whether it had local changes)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if sha.returncode != 0:
+        return None
+    return {"sha": sha.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def write_run(out: Path, result, argv, executor: str, records: bool = False) -> None:
+    """Everything `simcenter run` leaves behind, manifest last."""
+    import pandas as pd
+
+    from .kpis import KPI_NAMES
+    from .stats import summarize
+
+    scenario = result.scenario
+    write_text(out / "scenario.resolved.yaml", resolved_yaml(scenario))
+    kpis = pd.DataFrame(result.kpis)
+    write_table(out / "kpis.parquet", kpis)
+    write_table(out / "kpis.csv", kpis)
+    write_table(out / "kpis_by_township.parquet", pd.DataFrame(result.by_township))
+    write_table(out / "summary.csv", pd.DataFrame(summarize(result.kpis, KPI_NAMES)))
+    if records:
+        write_records(out, result)
+    write_text(out / "manifest.json", json.dumps(
+        manifest([scenario], argv, len(result.kpis), executor, {"records": records}), indent=2) + "\n")
+
+
+def write_records(out: Path, result) -> None:
+    import pandas as pd
+
+    visits, cases = [], []
+    for r, rec in enumerate(result.records):
+        for table, target in ((rec.visits, visits), (rec.cases, cases)):
+            frame = pd.DataFrame(table)
+            frame.insert(0, "replication", r)
+            target.append(frame)
+    write_table(out / "visits.parquet", pd.concat(visits, ignore_index=True))
+    write_table(out / "cases.parquet", pd.concat(cases, ignore_index=True))

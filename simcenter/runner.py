@@ -1,0 +1,69 @@
+"""Replications over a concurrent.futures Executor (in-process for one job, else a process pool).
+
+A task is one replication; it returns KPI rows, not records, so the parent stays small.
+Results are sorted by replication, so they do not depend on the number of jobs or on the
+order in which workers finish.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import kpis
+from .model import simulate
+
+
+@dataclass
+class RunResult:
+    scenario: object
+    kpis: list[dict] = field(default_factory=list)  # one row per replication
+    by_township: list[dict] = field(default_factory=list)  # one row per replication × township
+    records: list = field(default_factory=list)  # per replication, with keep_records
+
+
+def replicate(scenario, replication: int, keep_records: bool = False):
+    """Task: one replication → (replication, county KPIs, township KPIs, records or None)."""
+    records = simulate(scenario, replication)
+    county, towns = kpis.compute(records, scenario.staffing)
+    return replication, county, towns, records if keep_records else None
+
+
+def local_executor(jobs: int) -> Executor:
+    """A process pool that does not fork a running interpreter (forkserver where available)."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
+
+
+def run(scenario, replications: int | None = None, jobs: int = 1, keep_records: bool = False,
+        progress: Callable[[int], None] | None = None) -> RunResult:
+    """Run replications 0..n-1 of a validated scenario."""
+    n = replications or scenario.replications
+    jobs = os.cpu_count() or 1 if jobs == 0 else jobs
+    done = []
+    if jobs == 1 or n == 1:
+        for r in range(n):
+            done.append(replicate(scenario, r, keep_records))
+            if progress:
+                progress(1)
+    else:
+        with local_executor(min(jobs, n)) as pool:
+            futures = [pool.submit(replicate, scenario, r, keep_records) for r in range(n)]
+            for future in as_completed(futures):
+                done.append(future.result())
+                if progress:
+                    progress(1)
+    return _assemble(scenario, sorted(done, key=lambda d: d[0]))
+
+
+def _assemble(scenario, done) -> RunResult:
+    result = RunResult(scenario)
+    for replication, county, towns, records in done:
+        result.kpis.append({"scenario": scenario.name, "replication": replication, **county})
+        result.by_township.extend({"scenario": scenario.name, "replication": replication, **t} for t in towns)
+        if records is not None:
+            result.records.append(records)
+    return result

@@ -1,0 +1,441 @@
+"""Reading scenario files: YAML 1.2 core schema, line marks, `extends`, `--set`, errors.
+
+Every problem becomes one line `file:line:col: dotted.key: what was expected (got X)`, and
+all the problems of a file are reported together as one `ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+MAX_EXTENDS = 8
+SET_SOURCE = "<--set>"
+
+Path_ = tuple[str, ...]
+Mark = tuple[str, int, int]  # (file, line, column), 1-based
+
+
+class ScenarioError(Exception):
+    """Bad input: one formatted line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def problem(mark: Mark, path: Path_ | str, expected: str, got: Any = None, show_got: bool = True) -> str:
+    where = f"{mark[0]}:{mark[1]}:{mark[2]}"
+    key = path if isinstance(path, str) else (".".join(str(p) for p in path) or "<document>")
+    tail = f" (got {_show(got)})" if show_got else ""
+    return f"{where}: {key}: {expected}{tail}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+    if text.endswith("\n..."):
+        text = text[:-4].strip()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --------------------------------------------------------------------------- YAML 1.2 core
+
+
+class CoreLoader(yaml.SafeLoader):
+    """SafeLoader with the YAML 1.2 core schema: `8:30` and `no` stay strings, `012` is 12."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in scenario files", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+_DROPPED = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "timestamp", "merge", "value")}
+CoreLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+CoreLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+CoreLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+CoreLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+
+
+def _construct_int(loader, node):
+    text = loader.construct_scalar(node).lower()
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if digits.startswith(("0o", "0x")):
+        return sign * int(digits, 0)
+    return sign * int(digits, 10)
+
+
+CoreLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _mark(file: str, yaml_mark) -> Mark:
+    return (file, yaml_mark.line + 1, yaml_mark.column + 1)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, dict[Path_, Mark]]:
+    """Parse one YAML document into plain data plus a mark for every key and list item."""
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ScenarioError([problem((file, line, 1), (), "text without NUL bytes", "a NUL byte", show_got=False)])
+    loader = CoreLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ScenarioError([problem((file, 1, 1), (), "a mapping of scenario keys", "an empty document")])
+        marks: dict[Path_, Mark] = {(): _mark(file, node.start_mark)}
+        data = _build(loader, node, (), marks, file, 0)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        message = " ".join(str(p) for p in (e.context, e.problem) if p)
+        raise ScenarioError([problem(_mark(file, mark), "<yaml>", "valid YAML: " + message, show_got=False)]) from None
+    except yaml.YAMLError as e:
+        raise ScenarioError([problem((file, 1, 1), "<yaml>", f"valid YAML: {e}", show_got=False)]) from None
+    except RecursionError:
+        raise ScenarioError([problem((file, 1, 1), "<yaml>", f"nesting at most {MAX_DEPTH} levels deep", show_got=False)]) from None
+    finally:
+        loader.dispose()
+    return data, marks
+
+
+def _build(loader, node, path: Path_, marks, file: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise ScenarioError([problem(_mark(file, node.start_mark), path, f"nesting at most {MAX_DEPTH} levels deep", show_got=False)])
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:null":
+                raise ScenarioError([problem(_mark(file, key_node.start_mark), path, "plain keys (text or numbers)", "a list, mapping or null as key")])
+            key = str(_scalar(loader, key_node, path, file))
+            if key in out:
+                first = marks[path + (key,)][1]
+                raise ScenarioError([problem(_mark(file, key_node.start_mark), path + (key,), f"each key once (first defined on line {first})", "a duplicate key", show_got=False)])
+            marks[path + (key,)] = _mark(file, key_node.start_mark)
+            out[key] = _build(loader, value_node, path + (key,), marks, file, depth + 1)
+        return out
+    if isinstance(node, SequenceNode):
+        items = []
+        for i, child in enumerate(node.value):
+            marks[path + (str(i),)] = _mark(file, child.start_mark)
+            items.append(_build(loader, child, path + (str(i),), marks, file, depth + 1))
+        return items
+    return _scalar(loader, node, path, file)
+
+
+def _scalar(loader, node, path, file):
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as e:  # e.g. integers longer than Python's digit limit
+        raise ScenarioError([problem(_mark(file, node.start_mark), path, "a number Python can read", str(e)[:40])]) from None
+
+
+# --------------------------------------------------------------------------- files and extends
+
+
+def read_document(path: Path, chain: tuple[Path, ...] = (), via: tuple[Mark, Path_] | None = None) -> tuple[Any, dict[Path_, Mark]]:
+    """Read a scenario file and everything it `extends`, merged, with marks."""
+    file = str(path)
+    where = via or ((file, 1, 1), ())
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError([problem(where[0], where[1], "a readable scenario file", f"{file}: {e.strerror or e}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError([problem((file, 1, 1), (), f"a file of at most {MAX_BYTES} bytes", f"{len(raw)} bytes")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError([problem((file, 1, 1), (), "UTF-8 text", f"an undecodable byte at offset {e.start}")]) from None
+    data, marks = parse_yaml(text, file)
+    if not isinstance(data, dict):
+        raise ScenarioError([problem((file, 1, 1), (), "a mapping of scenario keys", data)])
+    parents = data.pop("extends", None)
+    if parents is None:
+        return data, marks
+    return _extend(path, data, marks, parents, chain + (path.resolve(),))
+
+
+def _extend(path: Path, data, marks, parents, chain):
+    key = ("extends",)
+    mark = marks[key]
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ScenarioError([problem(mark, key, "a relative path or a list of paths", parents)])
+    if len(chain) > MAX_EXTENDS:
+        raise ScenarioError([problem(mark, key, f"at most {MAX_EXTENDS} levels of extends", len(chain))])
+    merged, merged_marks = {}, {}
+    for parent in parents:
+        target = (path.parent / parent).resolve()
+        if target in chain:
+            cycle = " -> ".join(p.name for p in chain + (target,))
+            raise ScenarioError([problem(mark, key, "extends without a cycle", cycle)])
+        base, base_marks = read_document(target, chain, via=(mark, key))
+        merged, merged_marks = merge(merged, merged_marks, base, base_marks)
+    return merge(merged, merged_marks, data, {k: v for k, v in marks.items() if k != key})
+
+
+def merge(base: dict, base_marks: dict, over: dict, over_marks: dict, path: Path_ = ()) -> tuple[dict, dict]:
+    """Deep-merge mappings; anything else (lists included) in `over` replaces what `base` had."""
+    out = dict(base)
+    marks = dict(base_marks) if not path else base_marks
+    for key, value in over.items():
+        sub = path + (key,)
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key], _ = merge(out[key], marks, value, over_marks, sub)
+            marks[sub] = over_marks.get(sub, marks.get(sub))
+        else:
+            _drop_under(marks, sub)
+            out[key] = value
+            marks.update({k: m for k, m in over_marks.items() if k[: len(sub)] == sub})
+    if not path:
+        marks.update({k: m for k, m in over_marks.items() if k not in marks})
+    return out, marks
+
+
+def _drop_under(marks: dict, prefix: Path_) -> None:
+    for k in [k for k in marks if k[: len(prefix)] == prefix]:
+        del marks[k]
+
+
+# --------------------------------------------------------------------------- --set
+
+
+def apply_sets(data: dict, marks: dict, sets: list[str] | tuple[str, ...]) -> None:
+    """Apply `dotted.key=value` overrides in place; the value is read as YAML 1.2."""
+    problems = []
+    for n, text in enumerate(sets, start=1):
+        try:
+            _apply_set(data, marks, text, n)
+        except ScenarioError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _apply_set(data, marks, text: str, n: int) -> None:
+    from .schema import Scenario
+
+    key, sep, value_text = text.partition("=")
+    mark = (SET_SOURCE, n, 1)
+    path = tuple(key.strip().split("."))
+    if not sep or not key.strip() or "" in path:
+        raise ScenarioError([problem(mark, key.strip() or "<key>", "KEY=VALUE with a dotted key", text)])
+    value, value_marks = parse_yaml(value_text, SET_SOURCE) if value_text.strip() else (None, {(): mark})
+    value_mark = (SET_SOURCE, n, len(key) + 2)
+    node: Any = data
+    for depth, name in enumerate(path[:-1]):
+        allowed = known_keys(Scenario, data, path[:depth])
+        child = node.get(name) if isinstance(node, dict) else _list_get(node, name)
+        if child is None:
+            if allowed is not None and name not in allowed:
+                raise ScenarioError([problem(mark, path[: depth + 1], _did_you_mean(name, allowed), name)])
+            child = {}
+            if isinstance(node, dict):
+                node[name] = child
+        if not isinstance(child, (dict, list)):
+            raise ScenarioError([problem(mark, path[: depth + 1], "a mapping or list to set a key in", child)])
+        node = child
+    last = path[-1]
+    allowed = known_keys(Scenario, data, path[:-1])
+    if isinstance(node, list):
+        if _list_get(node, last) is None and not (last.isdigit() and int(last) < len(node)):
+            raise ScenarioError([problem(mark, path, f"a list index below {len(node)}", last)])
+        node[int(last)] = value
+    else:
+        if last not in node and allowed is not None and last not in allowed:
+            raise ScenarioError([problem(mark, path, _did_you_mean(last, allowed), last)])
+        node[last] = value
+    _drop_under(marks, path)
+    for sub, m in value_marks.items():
+        marks[path + sub] = value_mark if not sub else (SET_SOURCE, n, len(key) + 1 + m[2])
+
+
+def _list_get(node, name):
+    if isinstance(node, list) and name.isdigit() and int(name) < len(node):
+        return node[int(name)]
+    return None
+
+
+def _did_you_mean(name: str, allowed) -> str:
+    close = difflib.get_close_matches(name, sorted(allowed), n=3, cutoff=0.6)
+    if close:
+        return "a known key; did you mean " + " or ".join(close) + "?"
+    return "a known key (" + ", ".join(sorted(allowed)[:10]) + (", ..." if len(allowed) > 10 else "") + ")"
+
+
+def known_keys(model, data, path: Path_) -> set[str] | None:
+    """Keys allowed at `path`: a model's fields, the ids present in a mapping, or None if free."""
+    from .schema import free_key_paths
+
+    node_type: Any = model
+    node: Any = data
+    for depth, name in enumerate(path):
+        fields = _fields(node_type)
+        if fields is not None:
+            node_type = fields.get(name)
+        else:
+            node_type = _dict_value_type(node_type)
+        node = node.get(name) if isinstance(node, dict) else None
+    fields = _fields(node_type)
+    if fields is not None:
+        return set(fields) | (set(node) if isinstance(node, dict) else set())
+    if path and free_key_paths(path):
+        return None
+    return set(node) if isinstance(node, dict) else None
+
+
+def _fields(tp) -> dict[str, Any] | None:
+    """Model fields of `tp` (a union of models gives the union of their fields)."""
+    from pydantic import BaseModel
+
+    out: dict[str, Any] = {}
+    for cls in _models_in(tp):
+        out.update({name: f.annotation for name, f in cls.model_fields.items()})
+    return out or None if _models_in(tp) else None
+
+
+def _models_in(tp) -> list:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    found = []
+    for arg in get_args(tp):
+        found.extend(_models_in(arg))
+    return found
+
+
+def _dict_value_type(tp):
+    from typing import get_args, get_origin
+
+    if get_origin(tp) is dict:
+        return get_args(tp)[1]
+    for arg in get_args(tp):
+        inner = _dict_value_type(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+# --------------------------------------------------------------------------- packaged scenarios
+
+
+def packaged_scenario(name: str) -> Path | None:
+    """The path of a scenario shipped with simcenter (`baseline` or `baseline.yaml`)."""
+    stem = name[:-5] if name.endswith(".yaml") else name
+    if "/" in stem or "\\" in stem:
+        return None
+    resource = importlib.resources.files("simcenter.scenarios") / f"{stem}.yaml"
+    return Path(str(resource)) if resource.is_file() else None
+
+
+def scenario_path(name: str | Path | None) -> Path:
+    if name is None:
+        return packaged_scenario("baseline")  # type: ignore[return-value]
+    path = Path(name)
+    if path.exists():
+        return path
+    return packaged_scenario(str(name)) or path
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def load_scenario(name: str | Path | None = None, sets: list[str] | tuple[str, ...] = ()):
+    """Read, merge, override and validate a scenario; raise ScenarioError listing every problem."""
+    path = scenario_path(name)
+    data, marks = read_document(path)
+    apply_sets(data, marks, sets)
+    return validate(data, marks, str(path))
+
+
+def validate(data: dict, marks: dict, file: str):
+    from pydantic import ValidationError
+
+    from .schema import Scenario, cross_field_problems
+
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as e:
+        errors = _most_specific(e.errors(), marks)
+        raise ScenarioError(sorted({_pydantic_problem(err, data, marks, file) for err in errors}, key=_line_order)) from None
+    problems = [problem(_locate(loc, marks, file)[1], _locate(loc, marks, file)[0], expected, got)
+                for loc, expected, got in cross_field_problems(scenario)]
+    if problems:
+        raise ScenarioError(sorted(set(problems), key=_line_order))
+    return scenario
+
+
+def _most_specific(errors: list[dict], marks: dict) -> list[dict]:
+    """A value that fails every branch of a union errs once per branch: keep the deepest."""
+    locs = [_locate(err["loc"], marks, "")[0] for err in errors]
+    return [err for err, loc in zip(errors, locs)
+            if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)]
+
+
+def _line_order(line: str):
+    file, _, rest = line.partition(":")
+    row, _, rest = rest.partition(":")
+    col, _, rest = rest.partition(":")
+    return (file, int(row) if row.isdigit() else 0, int(col) if col.isdigit() else 0, rest)
+
+
+def _locate(loc, marks, file) -> tuple[Path_, Mark]:
+    """Clean pydantic's loc (drop union tags) and find the closest mark in the file."""
+    from .schema import DIST_KINDS
+
+    path: Path_ = ()
+    found: Path_ = ()
+    for comp in loc:
+        comp = str(comp)
+        if comp in DIST_KINDS or "[" in comp or comp.startswith("function-"):
+            continue
+        path = path + (comp,)
+        if path in marks and found == path[:-1]:
+            found = path
+    return path, marks.get(found, (file, 1, 1))
+
+
+def _pydantic_problem(err: dict, data: dict, marks: dict, file: str) -> str:
+    from .schema import DIST_KINDS, Scenario
+
+    path, mark = _locate(err["loc"], marks, file)
+    kind, got = err["type"], err.get("input")
+    if kind == "missing":
+        return problem(mark, path, "a value for this required key", show_got=False) + " (got nothing)"
+    if kind == "extra_forbidden":
+        allowed = known_keys(Scenario, data, path[:-1]) or set()
+        allowed = {k for k in allowed if k != path[-1]}
+        return problem(mark, path, _did_you_mean(path[-1], allowed) if allowed else "no such key", path[-1])
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return problem(mark, path, "a distribution {dist: " + "|".join(DIST_KINDS) + ", ...} or a number", got)
+    return problem(mark, path, _plain(err["msg"]), got)
+
+
+def _plain(msg: str) -> str:
+    msg = re.sub(r"a valid dictionary( or instance of \w+)?", "a mapping", msg)
+    msg = msg.replace("a valid list", "a list").replace("Input should be", "should be")
+    msg = msg.replace("Value error, ", "")
+    return msg[0].lower() + msg[1:] if msg else msg

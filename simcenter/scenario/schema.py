@@ -1,0 +1,463 @@
+"""The scenario contract (DESIGN §3) as pydantic models.
+
+Every model forbids unknown keys and non-finite floats. Repeated things are mappings keyed
+by id so that `extends` and `--set` can address them. Defaults are neutral (no balking, no
+reneging, no seasonality, availability 1) so that switching a feature off collapses the
+model to plain queueing theory; `scenarios/baseline.yaml` states the Cangnan values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BeforeValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+$")]
+Probability = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Count = Annotated[int, Field(ge=0)]
+_CLOCK = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+class _Dist(Strict):
+    max: Positive | None = None  # truncation: values above max are never drawn
+
+    def lowest(self) -> float:
+        return 0.0
+
+    @model_validator(mode="after")
+    def _max_above_lowest(self):
+        if self.max is not None and self.max < self.lowest() or self.max == 0:
+            raise _fail("max", f"max must be above the lowest possible value {self.lowest():g}")
+        return self
+
+
+class Exponential(_Dist):
+    dist: Literal["exponential"]
+    mean: Positive
+
+
+class Lognormal(_Dist):
+    dist: Literal["lognormal"]
+    mean: Positive
+    cv: Positive | None = None
+    sd: Positive | None = None
+
+    @model_validator(mode="after")
+    def _one_spread(self):
+        if (self.cv is None) == (self.sd is None):
+            raise _fail("spread", "give exactly one of cv or sd")
+        return self
+
+
+class Gamma(_Dist):
+    dist: Literal["gamma"]
+    mean: Positive
+    cv: Positive
+
+
+class Triangular(_Dist):
+    dist: Literal["triangular"]
+    low: NonNegative
+    mode: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise _fail("order", "needs low <= mode <= high and low < high")
+        return self
+
+    def lowest(self) -> float:
+        return self.low
+
+
+class Uniform(_Dist):
+    dist: Literal["uniform"]
+    low: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.low < self.high:
+            raise _fail("order", "needs low < high")
+        return self
+
+    def lowest(self) -> float:
+        return self.low
+
+
+class Constant(_Dist):
+    dist: Literal["constant"]
+    value: NonNegative
+
+    def lowest(self) -> float:
+        return self.value
+
+
+class Erlang(_Dist):
+    dist: Literal["erlang"]
+    k: Annotated[int, Field(ge=1)]
+    mean: Positive
+
+
+class Empirical(_Dist):
+    dist: Literal["empirical"]
+    values: Annotated[list[NonNegative], Field(min_length=1)]
+    weights: list[NonNegative] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise _fail("weights", "weights must have one entry per value")
+            if sum(self.weights) <= 0:
+                raise _fail("weights", "weights must not sum to 0")
+        return self
+
+    def lowest(self) -> float:
+        return min(self.values)
+
+
+DIST_KINDS = ("exponential", "lognormal", "gamma", "triangular", "uniform", "constant", "erlang", "empirical")
+
+
+def _bare_number_is_constant(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"dist": "constant", "value": value}
+    return value
+
+
+# A bare number means a constant.
+Distribution = Annotated[
+    Union[Exponential, Lognormal, Gamma, Triangular, Uniform, Constant, Erlang, Empirical],
+    Field(discriminator="dist"),
+    BeforeValidator(_bare_number_is_constant),
+]
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class Horizon(Strict):
+    days: Annotated[int, Field(ge=1, le=3660)] = 60
+    warmup_days: Annotated[int, Field(ge=0)] = 0
+    drain_days: Annotated[int, Field(ge=0, le=3660)] = 0  # no new cases; open cases carry on
+    start: str = "2024-03-04"
+
+    @field_validator("start")
+    @classmethod
+    def _iso(cls, v: str) -> str:
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            raise _fail("date", "an ISO date YYYY-MM-DD") from None
+        return v
+
+    @model_validator(mode="after")
+    def _warmup(self):
+        if self.warmup_days >= self.days:
+            raise _fail("warmup", "warmup_days must be less than days")
+        return self
+
+
+def _minutes(clock: str) -> int:
+    m = _CLOCK.match(clock)
+    if not m:
+        raise _fail("clock", 'a clock time "HH:MM"')
+    minutes = int(m.group(1)) * 60 + int(m.group(2))
+    if minutes > 1440:
+        raise _fail("clock", 'a clock time "HH:MM" no later than 24:00')
+    return minutes
+
+
+Clock = Annotated[str, Field(description='clock time "HH:MM" (quote it in YAML)')]
+
+
+class Calendar(Strict):
+    working_days: list[Weekday] | Literal["all"] = ["mon", "tue", "wed", "thu", "fri"]
+    sessions: Annotated[list[tuple[Clock, Clock]], Field(min_length=1)] = [("08:30", "11:30"), ("14:00", "17:30")]
+    holidays: list[str] = []
+    overtime_minutes: NonNegative = 0
+
+    @field_validator("sessions")
+    @classmethod
+    def _sessions(cls, v):
+        last = -1
+        for open_, close in v:
+            a, b = _minutes(open_), _minutes(close)
+            if not a < b:
+                raise _fail("session", "each session must open before it closes")
+            if a < last:
+                raise _fail("session", "sessions must be in order and must not overlap")
+            last = b
+        return v
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, v):
+        import datetime as dt
+
+        for day in v:
+            try:
+                dt.date.fromisoformat(day)
+            except ValueError:
+                raise _fail("date", f"ISO dates YYYY-MM-DD ({day!r} is not one)") from None
+        return v
+
+    @field_validator("working_days")
+    @classmethod
+    def _some_days(cls, v):
+        if v != "all" and not v:
+            raise _fail("days", "at least one working day, or `all`")
+        return v
+
+    def session_minutes(self) -> list[tuple[int, int]]:
+        return [(_minutes(a), _minutes(b)) for a, b in self.sessions]
+
+
+class Demand(Strict):
+    hourly_profile: dict[Clock, NonNegative] | None = None
+    weekday_factor: dict[Weekday, NonNegative] = {}
+    month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
+    market_day_factor: NonNegative = 1.0
+    consult_share: NonNegative = 0.0
+    consult_minutes: Distribution = Constant(dist="constant", value=3)
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile(cls, v):
+        if v is None:
+            return v
+        starts = [_minutes(k) for k in v]
+        if starts != sorted(starts) or len(set(starts)) != len(starts):
+            raise _fail("profile", "profile times must be in increasing order")
+        if sum(v.values()) <= 0:
+            raise _fail("profile", "profile weights must not sum to 0")
+        return v
+
+
+class Department(Strict):
+    name: str = ""
+    county_reviewers: Annotated[int, Field(ge=1)] | None = None  # null: pure lead time
+
+
+Route = Literal["immediate", "township", "county"]
+
+
+class Item(Strict):
+    name: str = ""
+    department: Id
+    weight: NonNegative
+    route: Route
+    window_minutes: Distribution
+    incomplete_prob: Probability = 0.0
+    lead_days: Distribution | None = None
+    township_lead_days: Distribution | None = None
+    delegable: bool = False
+    signoffs: list[Id] = []
+    result: Literal["none", "notify", "pickup"] = "none"
+    promised_days: NonNegative | None = None
+    gaps_ok: bool = False
+    agent_ok: bool = False
+    month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
+
+    @model_validator(mode="after")
+    def _route_needs(self):
+        if self.route == "township" and self.township_lead_days is None:
+            raise _fail("route", "route township needs township_lead_days")
+        if self.route == "county" and self.lead_days is None:
+            raise _fail("route", "route county needs lead_days")
+        if self.delegable and self.township_lead_days is None:
+            raise _fail("route", "a delegable item needs township_lead_days")
+        if self.route == "immediate" and self.signoffs:
+            raise _fail("route", "an immediate item cannot need sign-offs")
+        return self
+
+
+class WindowGroup(Strict):
+    accepts: Annotated[list[Id], Field(min_length=1)]
+    generalist: bool = False
+
+
+class MarketDays(Strict):
+    every: Annotated[int, Field(ge=1)] = 5
+    phase: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _phase(self):
+        if self.phase >= self.every:
+            raise _fail("phase", "phase must be less than every")
+        return self
+
+
+class Township(Strict):
+    name: str = ""
+    population: NonNegative | None = None
+    cases_per_day: NonNegative
+    windows: dict[Id, Count]
+    reviewers: NonNegative = 1
+    km_to_county: NonNegative = 0
+    km_to_centre: NonNegative = 0
+    market_days: MarketDays | None = None
+
+
+class Travel(Strict):
+    kmh: Positive = 30
+    fixed_minutes: NonNegative = 0
+
+
+class Behaviour(Strict):
+    patience_minutes: Distribution | None = None
+    balk_queue_length: Count | None = None
+    return_after_days: Distribution = Constant(dist="constant", value=1)
+    return_after_abandon_days: Distribution = Constant(dist="constant", value=1)
+    repeat_incomplete_prob: Probability = 0.0
+    drop_after_incomplete_prob: Probability = 0.0
+    pickup_after_days: Distribution = Constant(dist="constant", value=1)
+    mail_share: Probability = 0.0
+    travel: Travel = Travel()
+
+
+class County(Strict):
+    shuttle_days: list[Weekday] | Literal["daily", "electronic"] = "daily"
+    transit_days: NonNegative = 0
+    signoff_mode: Literal["sequential", "parallel"] = "sequential"
+    signoff_days: Distribution = Constant(dist="constant", value=0)
+    supplement_prob: Probability = 0.0
+    reviews_per_day: Positive = 12
+
+
+class Service(Strict):
+    """Window times of visits that are not a first complete submission."""
+
+    turn_away_minutes: Distribution = Constant(dist="constant", value=5)
+    pickup_minutes: Distribution = Constant(dist="constant", value=3)
+    supplement_minutes: Distribution = Constant(dist="constant", value=5)
+    forward_entry_minutes: NonNegative = 0  # extra window time for county-routed items
+
+
+class Staffing(Strict):
+    generalist_factor: Positive = 1.0
+    availability: Annotated[float, Field(gt=0, le=1)] = 1.0
+    absence_minutes: Distribution = Uniform(dist="uniform", low=30, high=120)
+    reviews_per_day: Positive = 12  # township reviews per reviewer-day
+
+
+Reform = dict[str, dict[str, Any]]
+
+
+class Scenario(Strict):
+    name: str = "scenario"
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 2019
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 10
+    horizon: Horizon = Horizon()
+    calendar: Calendar = Calendar()
+    demand: Demand = Demand()
+    departments: Annotated[dict[Id, Department], Field(min_length=1)]
+    items: Annotated[dict[Id, Item], Field(min_length=1)]
+    window_groups: Annotated[dict[Id, WindowGroup], Field(min_length=1)]
+    townships: Annotated[dict[Id, Township], Field(min_length=1)]
+    behaviour: Behaviour = Behaviour()
+    county: County = County()
+    service: Service = Service()
+    staffing: Staffing = Staffing()
+    reforms: list[Reform] = []
+
+    @field_validator("window_groups", mode="before")
+    @classmethod
+    def _group_shorthand(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: {"accepts": g} if isinstance(g, list) else g for k, g in v.items()}
+        return v
+
+    @field_validator("departments", mode="before")
+    @classmethod
+    def _department_null(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: {} if d is None else d for k, d in v.items()}
+        return v
+
+
+# --------------------------------------------------------------------------- cross-field checks
+
+Problem = tuple[tuple[Any, ...], str, Any]  # (location, what was expected, what was found)
+
+
+def accepted_items(scenario: Scenario, group: WindowGroup) -> set[str]:
+    """Item ids a window of `group` accepts (it may name departments or items)."""
+    names = set(group.accepts)
+    return {i for i, item in scenario.items.items() if i in names or item.department in names}
+
+
+def cross_field_problems(s: Scenario) -> list[Problem]:
+    """Checks that need more than one field; each names the key to blame."""
+    problems: list[Problem] = []
+    departments, items = set(s.departments), set(s.items)
+    for item_id, item in s.items.items():
+        if item.department not in departments:
+            problems.append((("items", item_id, "department"), f"a department id ({_known(departments)})", item.department))
+        for k, dept in enumerate(item.signoffs):
+            if dept not in departments:
+                problems.append((("items", item_id, "signoffs", k), f"a department id ({_known(departments)})", dept))
+    if sum(item.weight for item in s.items.values()) <= 0:
+        problems.append((("items",), "item weights that do not sum to 0", "all weights 0"))
+    for group_id, group in s.window_groups.items():
+        for k, name in enumerate(group.accepts):
+            if name not in departments and name not in items:
+                problems.append((("window_groups", group_id, "accepts", k), "a department or item id", name))
+    for town_id, town in s.townships.items():
+        open_groups = set()
+        for group_id, n in town.windows.items():
+            if group_id not in s.window_groups:
+                problems.append((("townships", town_id, "windows", group_id), f"a window group id ({_known(s.window_groups)})", group_id))
+            elif n > 0:
+                open_groups.add(group_id)
+        if town.cases_per_day > 0:
+            served = set().union(*(accepted_items(s, s.window_groups[g]) for g in open_groups)) if open_groups else set()
+            for item_id, item in s.items.items():
+                if item.weight > 0 and item_id not in served:
+                    problems.append((("townships", town_id, "windows"), f"a window that accepts item {item_id}", "none"))
+            if town.reviewers <= 0 and any(i.route == "township" and i.weight > 0 for i in s.items.values()):
+                problems.append((("townships", town_id, "reviewers"), "reviewers > 0 for township-decided items", town.reviewers))
+    return problems
+
+
+def _known(ids) -> str:
+    ids = sorted(ids)
+    return ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+
+
+def free_key_paths(path: tuple[str, ...]) -> bool:
+    """Mappings whose keys are data (weekdays, months, clock times, window groups), not names."""
+    free = {("demand", "weekday_factor"), ("demand", "month_factor"), ("demand", "hourly_profile")}
+    if path in free:
+        return True
+    return len(path) == 3 and (path[0], path[2]) in {("townships", "windows"), ("items", "month_factor")}
