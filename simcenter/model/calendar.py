@@ -73,6 +73,8 @@ class Calendar:
 
     def add_working_days(self, t: float, days: float) -> float:
         """The clock time at which `days` working days have passed since t."""
+        if days <= 0:
+            return t
         w = self.working_days_at(t) + days
         k = min(int(w), len(self.day_start) - 1)
         return self.day_start[k] + (w - k) * DAY

@@ -41,6 +41,8 @@ class Centre:
         self.queue: list[Ticket] = []
         self.calling = False
         self.issued = 0
+        self.queue_area = 0.0  # ∫ queue length dt: Little's law checks and queue-length KPIs
+        self._queue_since = 0.0
         self.away_log: list[tuple[int, float, float]] = []  # (window, from, to), for checks
 
     # -- a citizen's side ----------------------------------------------------------------
@@ -58,6 +60,7 @@ class Centre:
                     window.free = False
                     ticket.called.succeed(w)
                     return ticket
+        self._queue_changes()
         self.queue.append(ticket)
         return ticket
 
@@ -68,7 +71,13 @@ class Centre:
         return sum(1 for t in self.queue if any(windows[w].accepts[t.kind] for w in eligible))
 
     def leave_queue(self, ticket: Ticket) -> None:
+        self._queue_changes()
         self.queue.remove(ticket)
+
+    def _queue_changes(self) -> None:
+        now = self.env.now
+        self.queue_area += len(self.queue) * (now - self._queue_since)
+        self._queue_since = now
 
     def window_done(self, w: int) -> None:
         """The citizen at window w leaves: the window goes away if due, else calls the next."""
@@ -88,6 +97,7 @@ class Centre:
         accepts = window.accepts
         for i, ticket in enumerate(self.queue):
             if accepts[ticket.kind]:
+                self._queue_changes()
                 del self.queue[i]
                 window.free = False
                 ticket.called.succeed(window.index)
@@ -112,6 +122,7 @@ class Centre:
             yield env.timeout(stop - env.now)
             self.calling = False
             if cal.is_last_session(closes):
+                self._queue_changes()
                 queue, self.queue = self.queue, []
                 for ticket in queue:
                     ticket.called.succeed(SENT_HOME)

@@ -47,6 +47,11 @@ class Case:
         return self.u[purpose * SLOTS + n] if n < SLOTS else self.town.spare()
 
 
+def until(env, t: float):
+    """A timeout to clock time t (never negative: t may equal now up to rounding)."""
+    return env.timeout(max(t - env.now, 0.0))
+
+
 # ------------------------------------------------------------------------------ the journey
 
 
@@ -98,11 +103,11 @@ def county_decision(m, case: Case):
     passes = 0
     while True:
         index = records.file_opened(records.county_files, case.town.index, env.now)
-        yield env.timeout(m.shuttle.arrival(env.now) - env.now)
+        yield until(env, m.shuttle.arrival(env.now))
         yield from m.departments[item.department].review(item.lead.ppf1(case.draw(LEAD, passes)))
         if case.draw(SUPPLEMENT_NEEDED, passes) >= county.supplement_prob:
             break
-        yield env.timeout(m.shuttle.arrival(env.now) - env.now)  # the file comes back
+        yield until(env, m.shuttle.arrival(env.now))  # the file comes back
         records.file_closed(records.county_files, index, env.now)
         yield from come_back(m, case, m.return_after.ppf1(case.draw(SUPPLEMENT_DAYS, passes)))
         yield from visit(m, case, SUPPLEMENT, SUPPLEMENT_TRIP, m.supplement_minutes.ppf1(case.draw(SUPPLEMENT_MINUTES, passes)))
@@ -110,7 +115,7 @@ def county_decision(m, case: Case):
     durations = [m.signoff.ppf1(case.draw(SIGNOFF, j)) for j in range(len(item.signoffs))]
     extra = signoff_days(durations, county.signoff_mode)
     if extra:
-        yield env.timeout(m.calendar.add_working_days(env.now, extra) - env.now)
+        yield until(env, m.calendar.add_working_days(env.now, extra))
     return index
 
 
@@ -118,12 +123,12 @@ def receive_result(m, case: Case, county_file: int | None):
     env, item = m.env, case.item
     if county_file is not None:
         if item.pickup:  # the certificate travels back to the township
-            yield env.timeout(m.shuttle.arrival(env.now) - env.now)
+            yield until(env, m.shuttle.arrival(env.now))
         m.records.file_closed(m.records.county_files, county_file, env.now)
     if not item.pickup:
         return
     if case.draw(MAIL) < m.behaviour.mail_share:
-        yield env.timeout(m.calendar.add_working_days(env.now, m.mail_days) - env.now)
+        yield until(env, m.calendar.add_working_days(env.now, m.mail_days))
         return
     yield from come_back(m, case, m.pickup_after.ppf1(case.draw(PICKUP_DAYS)))
     yield from visit(m, case, PICKUP, PICKUP_TRIP, m.pickup_minutes.ppf1(case.draw(PICKUP_MINUTES)))
@@ -144,7 +149,9 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float):
         if served:
             return
         yield from come_back(m, case, m.abandon_return.ppf1(case.draw(ABANDON_DAYS, case.visits - 1)))
-        cause = ABANDON_RETURN
+        # a trip repeated because of the queue keeps the cause of the visit it repeats when that
+        # was incomplete documents: without them the citizen would not have come at all
+        cause = cause if cause == INCOMPLETE_RETURN else ABANDON_RETURN
 
 
 def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, minutes: float, patience):
@@ -185,5 +192,5 @@ def come_back(m, case: Case, days: float):
     """Process: go home and return on a later working day, at a time drawn from the day's profile."""
     cal = m.calendar
     k = min(cal.day_at(m.env.now) + max(1, math.ceil(days)), len(cal.day_start) - 1)
-    t = case.town.plan.time_of_day(cal.day_start[k], case.draw(RETURN_TIME, case.visits))
-    yield m.env.timeout(max(t - m.env.now, 0.0))
+    t = case.town.plan.time_of_day(cal.day_start[k], case.draw(RETURN_TIME, case.visits - 1))
+    yield until(m.env, t)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib.resources
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,12 @@ def problem(mark: Mark, path: Path_ | str, expected: str, got: Any = None, show_
     return f"{where}: {key}: {expected}{tail}"
 
 
+from .schema import Said  # noqa: E402  (a description of what was found, shown unquoted)
+
+
 def _show(value: Any) -> str:
+    if isinstance(value, Said):
+        return str(value)
     text = repr(value) if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
     if text.endswith("\n..."):
         text = text[:-4].strip()
@@ -95,18 +101,22 @@ def _mark(file: str, yaml_mark) -> Mark:
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[Path_, Mark]]:
     """Parse one YAML document into plain data plus a mark for every key and list item."""
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise ScenarioError([problem((file, line, 1), (), "text without NUL bytes", "a NUL byte", show_got=False)])
+        before = text[: text.index("\x00")]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise ScenarioError([problem((file, line, column), (), "text without NUL bytes", Said("a NUL byte"))])
     loader = CoreLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            raise ScenarioError([problem((file, 1, 1), (), "a mapping of scenario keys", "an empty document")])
+            raise ScenarioError([problem((file, 1, 1), (), "a mapping of scenario keys", Said("an empty document"))])
         marks: dict[Path_, Mark] = {(): _mark(file, node.start_mark)}
         data = _build(loader, node, (), marks, file, 0)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        message = " ".join(str(p) for p in (e.context, e.problem) if p)
+        context = e.context
+        if context and context.startswith("while") and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+            context += f" started on line {e.context_mark.line + 1},"  # e.g. an unclosed bracket
+        message = " ".join(str(p) for p in (context, e.problem) if p)
         raise ScenarioError([problem(_mark(file, mark), "<yaml>", "valid YAML: " + message, show_got=False)]) from None
     except yaml.YAMLError as e:
         raise ScenarioError([problem((file, 1, 1), "<yaml>", f"valid YAML: {e}", show_got=False)]) from None
@@ -124,7 +134,7 @@ def _build(loader, node, path: Path_, marks, file: str, depth: int) -> Any:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:null":
-                raise ScenarioError([problem(_mark(file, key_node.start_mark), path, "plain keys (text or numbers)", "a list, mapping or null as key")])
+                raise ScenarioError([problem(_mark(file, key_node.start_mark), path, "plain keys (text or numbers)", Said(_key_kind(key_node)))])
             key = str(_scalar(loader, key_node, path, file))
             if key in out:
                 first = marks[path + (key,)][1]
@@ -141,11 +151,17 @@ def _build(loader, node, path: Path_, marks, file: str, depth: int) -> Any:
     return _scalar(loader, node, path, file)
 
 
+def _key_kind(node) -> str:
+    return "a list as key" if isinstance(node, SequenceNode) else "a mapping as key" if isinstance(node, MappingNode) else "null as key"
+
+
 def _scalar(loader, node, path, file):
     try:
         return loader.construct_object(node, deep=True)
-    except ValueError as e:  # e.g. integers longer than Python's digit limit
-        raise ScenarioError([problem(_mark(file, node.start_mark), path, "a number Python can read", str(e)[:40])]) from None
+    except ValueError:  # integers longer than Python's digit limit
+        digits = sum(c.isdigit() for c in str(node.value))
+        expected = f"a number of at most {sys.get_int_max_str_digits()} digits"
+        raise ScenarioError([problem(_mark(file, node.start_mark), path, expected, Said(f"{digits} digits"))]) from None
 
 
 # --------------------------------------------------------------------------- files and extends
@@ -158,13 +174,13 @@ def read_document(path: Path, chain: tuple[Path, ...] = (), via: tuple[Mark, Pat
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise ScenarioError([problem(where[0], where[1], "a readable scenario file", f"{file}: {e.strerror or e}")]) from None
+        raise ScenarioError([problem(where[0], where[1], "a readable scenario file", Said(f"{file}: {e.strerror or e}"))]) from None
     if len(raw) > MAX_BYTES:
-        raise ScenarioError([problem((file, 1, 1), (), f"a file of at most {MAX_BYTES} bytes", f"{len(raw)} bytes")])
+        raise ScenarioError([problem((file, 1, 1), (), f"a file of at most {MAX_BYTES} bytes", Said(f"{len(raw)} bytes"))])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ScenarioError([problem((file, 1, 1), (), "UTF-8 text", f"an undecodable byte at offset {e.start}")]) from None
+        raise ScenarioError([problem((file, 1, 1), (), "UTF-8 text", Said(f"an undecodable byte at offset {e.start}"))]) from None
     data, marks = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise ScenarioError([problem((file, 1, 1), (), "a mapping of scenario keys", data)])
@@ -188,7 +204,7 @@ def _extend(path: Path, data, marks, parents, chain):
         target = (path.parent / parent).resolve()
         if target in chain:
             cycle = " -> ".join(p.name for p in chain + (target,))
-            raise ScenarioError([problem(mark, key, "extends without a cycle", cycle)])
+            raise ScenarioError([problem(mark, key, "extends without a cycle", Said(cycle))])
         base, base_marks = read_document(target, chain, via=(mark, key))
         merged, merged_marks = merge(merged, merged_marks, base, base_marks)
     return merge(merged, merged_marks, data, {k: v for k, v in marks.items() if k != key})
@@ -315,12 +331,14 @@ def _fields(tp) -> dict[str, Any] | None:
 
 
 def _models_in(tp) -> list:
-    from typing import get_args
+    from typing import get_args, get_origin
 
     from pydantic import BaseModel
 
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return [tp]
+    if get_origin(tp) in (dict, list, tuple):  # containers of models are not models
+        return []
     found = []
     for arg in get_args(tp):
         found.extend(_models_in(arg))
@@ -406,15 +424,16 @@ def _locate(loc, marks, file) -> tuple[Path_, Mark]:
     """Clean pydantic's loc (drop union tags) and find the closest mark in the file."""
     from .schema import DIST_KINDS
 
-    path: Path_ = ()
+    path: Path_ = tuple(str(c) for c in loc if not (str(c) in DIST_KINDS or "[" in str(c) or str(c).startswith("function-")))
     found: Path_ = ()
-    for comp in loc:
-        comp = str(comp)
-        if comp in DIST_KINDS or "[" in comp or comp.startswith("function-"):
-            continue
-        path = path + (comp,)
-        if path in marks and found == path[:-1]:
-            found = path
+    i = 0
+    while i < len(path):
+        if found + (path[i],) in marks:
+            found, i = found + (path[i],), i + 1
+        elif i + 1 < len(path) and found + (path[i + 1],) in marks:  # a key the file leaves out (shorthand)
+            found, i = found + (path[i + 1],), i + 2
+        else:
+            break
     return path, marks.get(found, (file, 1, 1))
 
 

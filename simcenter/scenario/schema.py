@@ -12,7 +12,9 @@ import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
+    StrictBool,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,6 +32,10 @@ Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 Count = Annotated[int, Field(ge=0)]
 _CLOCK = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])$")
+
+
+class Said(str):
+    """A description of what was found ("an empty document"): shown as is, not quoted like a value."""
 
 
 class Strict(BaseModel):
@@ -51,7 +57,8 @@ class _Dist(Strict):
 
     @model_validator(mode="after")
     def _max_above_lowest(self):
-        if self.max is not None and self.max < self.lowest() or self.max == 0:
+        # a continuous distribution needs room above its lowest value; a constant may equal max
+        if self.max is not None and (self.max < self.lowest() or self.max == self.lowest() and self.dist != "constant"):
             raise _fail("max", f"max must be above the lowest possible value {self.lowest():g}")
         return self
 
@@ -180,24 +187,27 @@ class Horizon(Strict):
             raise _fail("date", "an ISO date YYYY-MM-DD") from None
         return v
 
-    @model_validator(mode="after")
-    def _warmup(self):
-        if self.warmup_days >= self.days:
-            raise _fail("warmup", "warmup_days must be less than days")
-        return self
+    @field_validator("warmup_days")
+    @classmethod
+    def _warmup(cls, v, info):
+        if "days" in info.data and v >= info.data["days"]:
+            raise _fail("warmup", f"fewer warm-up days than horizon days ({info.data['days']})")
+        return v
 
 
 def _minutes(clock: str) -> int:
     m = _CLOCK.match(clock)
-    if not m:
-        raise _fail("clock", 'a clock time "HH:MM"')
-    minutes = int(m.group(1)) * 60 + int(m.group(2))
-    if minutes > 1440:
-        raise _fail("clock", 'a clock time "HH:MM" no later than 24:00')
-    return minutes
+    if not m or int(m.group(1)) * 60 + int(m.group(2)) > 1440:
+        raise _fail("clock", 'a clock time "HH:MM" between 00:00 and 24:00')
+    return int(m.group(1)) * 60 + int(m.group(2))
 
 
-Clock = Annotated[str, Field(description='clock time "HH:MM" (quote it in YAML)')]
+def _clock(value: str) -> str:
+    _minutes(value)
+    return value
+
+
+Clock = Annotated[str, AfterValidator(_clock), Field(description='clock time "HH:MM" (quote it in YAML)')]
 
 
 class Calendar(Strict):
@@ -280,12 +290,12 @@ class Item(Strict):
     incomplete_prob: Probability = 0.0
     lead_days: Distribution | None = None
     township_lead_days: Distribution | None = None
-    delegable: bool = False
+    delegable: StrictBool = False
     signoffs: list[Id] = []
     result: Literal["none", "notify", "pickup"] = "none"
     promised_days: NonNegative | None = None
-    gaps_ok: bool = False
-    agent_ok: bool = False
+    gaps_ok: StrictBool = False
+    agent_ok: StrictBool = False
     month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
 
     @model_validator(mode="after")
@@ -303,7 +313,7 @@ class Item(Strict):
 
 class WindowGroup(Strict):
     accepts: Annotated[list[Id], Field(min_length=1)]
-    generalist: bool = False
+    generalist: StrictBool = False
 
 
 class MarketDays(Strict):
@@ -335,7 +345,7 @@ class Travel(Strict):
 
 class Behaviour(Strict):
     patience_minutes: Distribution | None = None
-    balk_queue_length: Count | None = None
+    balk_queue_length: Annotated[int, Field(ge=1)] | None = None
     return_after_days: Distribution = Constant(dist="constant", value=1)
     return_after_abandon_days: Distribution = Constant(dist="constant", value=1)
     repeat_incomplete_prob: Probability = 0.0
@@ -428,7 +438,7 @@ def cross_field_problems(s: Scenario) -> list[Problem]:
             if dept not in departments:
                 problems.append((("items", item_id, "signoffs", k), f"a department id ({_known(departments)})", dept))
     if sum(item.weight for item in s.items.values()) <= 0:
-        problems.append((("items",), "item weights that do not sum to 0", "all weights 0"))
+        problems.append((("items",), "item weights that do not sum to 0", Said("all weights 0")))
     for group_id, group in s.window_groups.items():
         for k, name in enumerate(group.accepts):
             if name not in departments and name not in items:
@@ -443,10 +453,28 @@ def cross_field_problems(s: Scenario) -> list[Problem]:
         if town.cases_per_day > 0:
             served = set().union(*(accepted_items(s, s.window_groups[g]) for g in open_groups)) if open_groups else set()
             for item_id, item in s.items.items():
-                if item.weight > 0 and item_id not in served:
-                    problems.append((("townships", town_id, "windows"), f"a window that accepts item {item_id}", "none"))
+                if item.weight > 0 and item_id not in served and item.department in departments:
+                    problems.append((("townships", town_id, "windows"), f"a window that accepts item {item_id}", Said("none")))
             if town.reviewers <= 0 and any(i.route == "township" and i.weight > 0 for i in s.items.values()):
-                problems.append((("townships", town_id, "reviewers"), "reviewers > 0 for township-decided items", town.reviewers))
+                problems.append((("townships", town_id, "reviewers"), "reviewers > 0 for township-decided items", Said(f"{town.reviewers:g}")))
+    problems += _calendar_problems(s)
+    return problems
+
+
+def _calendar_problems(s: Scenario) -> list[Problem]:
+    problems: list[Problem] = []
+    working = set(WEEKDAYS) if s.calendar.working_days == "all" else set(s.calendar.working_days)
+    shuttle = s.county.shuttle_days
+    if isinstance(shuttle, list) and not set(shuttle) & working:
+        problems.append((("county", "shuttle_days"), "at least one working day (or daily / electronic)", shuttle))
+    profile = s.demand.hourly_profile
+    if profile is not None:
+        sessions = s.calendar.session_minutes()
+        starts = [_minutes(k) for k in profile] + [max(b for _, b in sessions)]
+        weighted_open = any(w > 0 and any(min(b, end) > max(a, start) for a, b in sessions)
+                            for start, end, w in zip(starts, starts[1:], profile.values()))
+        if not weighted_open:
+            problems.append((("demand", "hourly_profile"), "some weight on the opening hours", Said("weight only when closed")))
     return problems
 
 
