@@ -12,14 +12,14 @@ SENT_HOME = -1  # the value a ticket's call carries when the centre closes befor
 
 
 class Window:
-    __slots__ = ("index", "group", "factor", "accepts", "free", "away", "leave_pending", "away_since")
+    __slots__ = ("index", "group", "factor", "accepts", "free", "away", "leave_pending", "released")
 
     def __init__(self, index: int, group: int, factor: float, accepts: list[bool]):
         self.index, self.group, self.factor, self.accepts = index, group, factor, accepts
         self.free = True
         self.away = False
         self.leave_pending = False
-        self.away_since = 0.0
+        self.released = None  # event: the citizen at the window is done and the clerk may leave
 
 
 class Ticket:
@@ -86,7 +86,7 @@ class Centre:
         if window.leave_pending:
             window.leave_pending = False
             window.away = True
-            window.away_since = self.env.now
+            window.released.succeed()
             return
         self._call_next(window)
 
@@ -135,15 +135,14 @@ class Centre:
             yield env.timeout(back_at - env.now)
             if window.free:
                 window.away = True
-                window.away_since = env.now
-            else:
-                window.leave_pending = True  # leaves when the citizen at the window is done
+            else:  # the clerk leaves once the citizen at the window is done
+                window.leave_pending = True
+                window.released = env.event()
+                yield window.released
+            start = env.now
             end = cal.after_open_minutes(env.now, away())
             yield env.timeout(end - env.now)
-            if window.leave_pending:  # still serving the same citizen: the absence is void
-                window.leave_pending = False
-                continue
-            self.away_log.append((window.index, window.away_since, end))
+            self.away_log.append((window.index, start, end))
             window.away = False
             if window.free:
                 self._call_next(window)
