@@ -1,0 +1,151 @@
+"""The command line end to end, on real files: run, validate, schema, determinism, packaging."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from simcenter.cli import main
+from simcenter.kpis import KPI_NAMES
+
+SMALL = str(Path(__file__).parent / "data" / "small.yaml")
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The small scenario run three times: --jobs 1, --jobs 2, and --jobs 1 again."""
+    base = tmp_path_factory.mktemp("runs")
+    outs = {}
+    for name, jobs in (("one", 1), ("two", 2), ("again", 1)):
+        result = invoke("run", SMALL, "--jobs", jobs, "--out", base / name)
+        assert result.exit_code == 0, result.stderr
+        outs[name] = (base / name, result)
+    return outs
+
+
+def test_run_writes_the_results_directory(runs):
+    out, result = runs["one"]
+    names = {p.name for p in out.iterdir()}
+    assert {"manifest.json", "scenario.resolved.yaml", "kpis.parquet", "kpis.csv", "kpis_by_township.parquet",
+            "summary.csv"} <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    assert list(kpis["replication"]) == [0, 1, 2]
+    assert set(KPI_NAMES) <= set(kpis.columns)
+    assert kpis["cases"].gt(0).all() and kpis["completed_share"].between(0, 1).all()
+    by_town = pd.read_parquet(out / "kpis_by_township.parquet")
+    assert sorted(by_town["township"].unique()) == ["east", "west"] and len(by_town) == 6
+    # the county's cases are the townships' cases
+    assert (by_town.groupby("replication")["cases"].sum().to_numpy() == kpis["cases"].to_numpy()).all()
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["kpi"]) == set(KPI_NAMES) and (summary["n"] <= 3).all()
+    wait = summary.set_index("kpi").loc["wait_mean"]
+    assert wait["ci_low"] <= wait["mean"] <= wait["ci_high"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["replications"] == 3 and manifest["scenarios"][0]["name"] == "small"
+    assert len(manifest["scenarios"][0]["sha256"]) == 64 and "SeedSequence" in manifest["seed_scheme"]
+    assert "wait_mean" in result.stdout and "95%" in result.stdout
+
+
+def test_same_results_whatever_the_number_of_jobs(runs):
+    one, two, again = (runs[k][0] for k in ("one", "two", "again"))
+    for name in ("kpis.csv", "summary.csv", "scenario.resolved.yaml"):
+        assert (one / name).read_bytes() == (two / name).read_bytes() == (again / name).read_bytes(), name
+    pd.testing.assert_frame_equal(pd.read_parquet(one / "kpis_by_township.parquet"),
+                                  pd.read_parquet(two / "kpis_by_township.parquet"))
+
+
+def test_resolved_scenario_validates_and_reproduces(runs, tmp_path):
+    out = runs["one"][0]
+    result = invoke("run", out / "scenario.resolved.yaml", "--out", tmp_path / "re")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "re" / "kpis.csv").read_bytes() == (out / "kpis.csv").read_bytes()
+
+
+def test_refuses_a_non_empty_out_without_force(runs):
+    out = runs["one"][0]
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    result = invoke("run", SMALL, "--out", out)
+    assert result.exit_code == 2
+    assert "--force" in result.stderr and "Traceback" not in result.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert invoke("run", SMALL, "-r", 1, "--out", out, "--force").exit_code == 0
+
+
+def test_json_summary_and_overrides(tmp_path):
+    result = invoke("run", SMALL, "-r", 2, "--seed", 5, "--set", "townships.east.windows.G1=2", "--json",
+                    "--records", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["kpi"] for r in rows} == set(KPI_NAMES) and all(r["n"] == 2 for r in rows if r["kpi"] == "cases")
+    resolved = (tmp_path / "o" / "scenario.resolved.yaml").read_text()
+    assert "seed: 5" in resolved
+    visits = pd.read_parquet(tmp_path / "o" / "visits.parquet")
+    cases = pd.read_parquet(tmp_path / "o" / "cases.parquet")
+    assert set(visits["replication"]) == {0, 1} and len(cases) > 0
+
+
+def test_bad_scenario_on_run_exits_2_and_writes_nothing(tmp_path):
+    result = invoke("run", SMALL, "--set", "horizon.dayz=3", "--out", tmp_path / "never")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("<--set>:1:1: horizon.dayz: a known key; did you mean days?")
+    assert not (tmp_path / "never").exists()
+
+
+def test_validate_the_shipped_baseline_and_schema():
+    result = invoke("validate", "baseline", SMALL)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == "ok: baseline (cangnan-status-quo: 18 townships, 43 items)"
+    schema = json.loads(invoke("schema").stdout)
+    assert {"townships", "items", "departments", "window_groups"} <= set(schema["properties"])
+    assert set(schema["required"]) == {"townships", "items", "departments", "window_groups"}
+
+
+def test_baseline_runs_one_short_replication(tmp_path):
+    result = invoke("run", "-r", 1, "--set", "horizon.days=2", "--set", "horizon.warmup_days=0",
+                    "--set", "horizon.drain_days=0", "--out", tmp_path / "b", "--json")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["kpi"]: r for r in json.loads(result.stdout)}
+    assert rows["cases"]["mean"] > 700  # two working days of about 704 cases
+    assert 0 < rows["window_utilization_mean"]["mean"] < 1
+
+
+def test_help_and_validate_do_not_import_pandas_or_matplotlib():
+    code = ("import sys\nfrom simcenter.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pandas', 'matplotlib', 'scipy', 'simpy') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    for args in (["--help"], ["validate", SMALL]):
+        out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
+        assert "HEAVY []" in out, (args, out)
+
+
+def test_wheel_ships_the_scenarios_and_runs_outside_the_repository(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                    str(tmp_path / "wheel"), str(root)], check=True, capture_output=True)
+    wheel = next((tmp_path / "wheel").glob("simcenter-*.whl"))
+    assert "simcenter/scenarios/baseline.yaml" in zipfile.ZipFile(wheel).namelist()
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(tmp_path / "site"),
+                    str(wheel)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run([sys.executable, "-m", "simcenter", "validate", "baseline"], cwd=elsewhere, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert str(tmp_path / "site") in subprocess.run(
+        [sys.executable, "-c", "import simcenter; print(simcenter.__file__)"], cwd=elsewhere, env=env,
+        capture_output=True, text=True).stdout
