@@ -11,7 +11,9 @@ so replication r of two scenarios sees the same citizens (common random numbers)
 
 from __future__ import annotations
 
+import gc
 import math
+from array import array
 from bisect import bisect_right
 
 import numpy as np
@@ -72,7 +74,7 @@ class Town:
         self.index, self.id, self.spec = index, town_id, town
         self.plan = DayPlan(m.pieces, generator(seed, rep, stream_id(ARRIVALS, index)))
         self._case_rng = generator(seed, rep, stream_id(CASES, index))
-        self._rows: list[list[float]] = []
+        self._rows: list[array] = []
         self.spare = Sampler(_UNIFORM, generator(seed, rep, stream_id(SPARE, index)))
         self.consult = Sampler(_UNIFORM, generator(seed, rep, stream_id(CONSULTATIONS, index)))
         self.office = ReviewOffice(m.env, m.calendar, town.reviewers if town.reviewers > 0 else None,
@@ -100,11 +102,15 @@ class Town:
         eligible = [tuple(w.index for w in windows if w.accepts[kind]) for kind in range(len(m.item_ids) + 1)]
         return Centre(m.env, m.calendar, windows, eligible, s.behaviour.balk_queue_length)
 
-    def next_draws(self) -> list[float]:
-        """The uniform numbers of the township's next case (drawn a block of cases at a time)."""
+    def next_draws(self) -> array:
+        """The uniform numbers of the township's next case (drawn a block of cases at a time).
+
+        A flat array of doubles per case: the cyclic garbage collector does not scan it, which
+        matters with hundreds of thousands of cases alive at once.
+        """
         if not self._rows:
-            self._rows = self._case_rng.random((CASE_BLOCK, citizen.DRAWS_PER_CASE)).tolist()
-            self._rows.reverse()
+            block = self._case_rng.random((CASE_BLOCK, citizen.DRAWS_PER_CASE))
+            self._rows = [array("d", row.tobytes()) for row in block[::-1]]
         return self._rows.pop()
 
 
@@ -235,4 +241,11 @@ class Model:
 
 def simulate(scenario: schema.Scenario, replication: int) -> Records:
     """Run replication `replication` of a scenario and return its records."""
-    return Model(scenario, replication).run()
+    # Cases live for weeks of simulated time, so the cyclic collector would re-scan hundreds of
+    # thousands of long-lived objects again and again; collect young objects far less often.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        return Model(scenario, replication).run()
+    finally:
+        gc.set_threshold(*thresholds)

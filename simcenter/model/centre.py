@@ -9,6 +9,7 @@ group when the groups are disjoint.
 from __future__ import annotations
 
 SENT_HOME = -1  # the value a ticket's call carries when the centre closes before calling it
+RENEGED = -2  # ... and when the citizen gave up waiting
 
 
 class Window:
@@ -38,6 +39,10 @@ class Centre:
         self.windows = windows
         self.eligible = eligible  # kind -> indices of windows that accept it
         self.balk_queue_length = balk_queue_length
+        # kinds whose tickets compete with a kind's (share a window): the queue ahead of a citizen
+        kinds = range(len(eligible))
+        self.rivals = [[k for k in kinds if set(eligible[k]) & set(eligible[kind])] for kind in kinds]
+        self.waiting = [0] * len(eligible)  # waiting tickets per kind
         self.queue: list[Ticket] = []
         self.calling = False
         self.issued = 0
@@ -62,17 +67,21 @@ class Centre:
                     return ticket
         self._queue_changes()
         self.queue.append(ticket)
+        self.waiting[kind] += 1
         return ticket
 
     def queue_ahead(self, kind: int) -> int:
         """Waiting tickets that one of this kind's windows could call before this one."""
-        eligible = self.eligible[kind]
-        windows = self.windows
-        return sum(1 for t in self.queue if any(windows[w].accepts[t.kind] for w in eligible))
+        waiting = self.waiting
+        return sum(waiting[k] for k in self.rivals[kind])
 
-    def leave_queue(self, ticket: Ticket) -> None:
-        self._queue_changes()
-        self.queue.remove(ticket)
+    def renege(self, ticket: Ticket, _timer=None) -> None:
+        """The citizen's patience ran out (a timer callback): leave the queue unless already called."""
+        if not ticket.called.triggered:
+            self._queue_changes()
+            self.queue.remove(ticket)
+            self.waiting[ticket.kind] -= 1
+            ticket.called.succeed(RENEGED)
 
     def _queue_changes(self) -> None:
         now = self.env.now
@@ -99,6 +108,7 @@ class Centre:
             if accepts[ticket.kind]:
                 self._queue_changes()
                 del self.queue[i]
+                self.waiting[ticket.kind] -= 1
                 window.free = False
                 ticket.called.succeed(window.index)
                 return
@@ -124,6 +134,7 @@ class Centre:
             if cal.is_last_session(closes):
                 self._queue_changes()
                 queue, self.queue = self.queue, []
+                self.waiting = [0] * len(self.waiting)
                 for ticket in queue:
                     ticket.called.succeed(SENT_HOME)
 

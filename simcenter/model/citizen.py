@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 
 from .backoffice import signoff_days
+from functools import partial
+
+from .centre import RENEGED as RENEGED_CALL
 from .centre import SENT_HOME
 from .records import (
     ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, FIRST, IMMEDIATE, INCOMPLETE_RETURN,
@@ -163,16 +166,14 @@ def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, 
     if ticket is None:
         record(town.index, case_id, kind, purpose, cause, arrive, math.nan, arrive, BALKED, -1, patience_or_nan)
         return False
-    if patience is None or ticket.called.triggered:
-        window = yield ticket.called
-    else:
-        deadline = m.calendar.after_open_minutes(arrive, patience)
-        yield ticket.called | env.timeout(deadline - arrive)
-        if not ticket.called.triggered:
-            centre.leave_queue(ticket)
-            record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, RENEGED, -1, patience)
-            return False
-        window = ticket.called.value
+    if patience is not None and not ticket.called.triggered:
+        # patience counts open minutes; if it runs out first the centre hands back RENEGED
+        timer = env.timeout(m.calendar.after_open_minutes(arrive, patience) - arrive)
+        timer.callbacks.append(partial(centre.renege, ticket))
+    window = yield ticket.called
+    if window == RENEGED_CALL:
+        record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, RENEGED, -1, patience)
+        return False
     if window == SENT_HOME:
         record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, SENT_HOME_OUTCOME, -1, patience_or_nan)
         return False
