@@ -50,12 +50,15 @@ def run(scenario, replications: int | None = None, jobs: int = 1, keep_records: 
             if progress:
                 progress(1)
     else:
-        with local_executor(min(jobs, n)) as pool:
+        pool = local_executor(min(jobs, n))
+        try:
             futures = [pool.submit(replicate, scenario, r, keep_records) for r in range(n)]
             for future in as_completed(futures):
                 done.append(future.result())
                 if progress:
                     progress(1)
+        finally:  # on Ctrl-C or a failure, do not start the replications still waiting
+            pool.shutdown(wait=True, cancel_futures=True)
     return _assemble(scenario, sorted(done, key=lambda d: d[0]))
 
 
