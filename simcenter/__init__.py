@@ -16,4 +16,8 @@ def run(*args, **kwargs):
     return _run(*args, **kwargs)
 
 
-__all__ = ["__version__", "load_scenario", "run"]
+# Imported, not wrapped: the submodule simcenter.compare has the same name, and importing it
+# would replace a wrapper here with the module. simcenter/compare.py imports nothing heavy.
+from .compare import compare  # noqa: E402
+
+__all__ = ["__version__", "compare", "load_scenario", "run"]

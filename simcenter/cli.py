@@ -25,6 +25,8 @@ def _errors_handled(command):
 
         try:
             return command(*args, **kwargs)
+        except click.ClickException:  # usage errors: click prints them and exits 2
+            raise
         except ScenarioError as e:
             for line in e.problems:
                 click.echo(line, err=True)
@@ -86,6 +88,52 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json):
 
 
 @main.command()
+@click.argument("scenarios", nargs=-1, metavar="[BASELINE REFORM...]")
+@click.option("-r", "--replications", type=click.IntRange(1, 100_000),
+              help="replications of every scenario (default: the baseline's)")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed of every scenario (default: the baseline's)")
+@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
+              help="worker processes (0 = one per core)")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="override a key in every scenario (repeatable)")
+@click.option("-o", "--out", type=click.Path(), help="results directory (default: results/compare-TIMESTAMP)")
+@click.option("--force", is_flag=True, help="write into a non-empty --out")
+@click.option("--json", "as_json", is_flag=True, help="print the summary and the comparison as JSON")
+@_errors_handled
+def compare(scenarios, replications, seed, jobs, sets, out, force, as_json):
+    """Compare reforms with a baseline, with common random numbers and paired-t intervals.
+
+    Every scenario runs the same replications with the same seed (the baseline's), so each
+    replication meets the same citizens; each reform's difference from the baseline gets a
+    paired-t interval, Bonferroni-adjusted across the reforms. With no scenario: the shipped
+    baseline against every other shipped scenario.
+    """
+    from pathlib import Path
+
+    from .compare import compare as run_comparison
+    from .compare import library, load, shipped
+    from .results import prepare, write_compare
+
+    if len(scenarios) == 1:
+        raise click.UsageError("give a baseline and at least one reform, or no scenario at all "
+                               "to compare the shipped baseline with every shipped reform")
+    if scenarios:
+        baseline, reforms = scenarios[0], list(scenarios[1:])
+    else:
+        baseline, reforms = shipped("baseline"), [shipped(name) for name in library()]
+        if not reforms:
+            click.echo("no reform is shipped besides the baseline: showing the baseline alone", err=True)
+    loaded = load(baseline, reforms, sets, replications, seed)
+    target = prepare(Path(out) if out else _default_out("compare"), force)
+    tasks = len(loaded) * loaded[0].replications
+    with _progress(tasks, f"{len(loaded)} scenarios") as advance:
+        result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance)
+    write_compare(target, result, sys.argv, executor=f"local:{jobs}")
+    _print_comparison(result, as_json)
+    click.echo(f"results: {target}", err=True)
+
+
+@main.command()
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
 @_errors_handled
@@ -125,8 +173,8 @@ def _default_out(name: str):
 class _progress:
     """A progress bar on stderr (only when stderr is a terminal)."""
 
-    def __init__(self, total: int, label: str):
-        self.total, self.label = total, label
+    def __init__(self, total: int, label: str, unit: str = "replications"):
+        self.total, self.label, self.unit = total, label, unit
 
     def __enter__(self):
         from rich.console import Console
@@ -135,7 +183,7 @@ class _progress:
         console = Console(stderr=True)
         self.bar = Progress(console=console, disable=not console.is_terminal, transient=True)
         self.bar.start()
-        task = self.bar.add_task(f"{self.label}: replications", total=self.total)
+        task = self.bar.add_task(f"{self.label}: {self.unit}", total=self.total)
         return lambda n=1: self.bar.advance(task, n)
 
     def __exit__(self, *exc):
@@ -172,3 +220,68 @@ def _num(x: float) -> str:
     if x != x:
         return "n/a"
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3f}"
+
+
+def _print_comparison(result, as_json: bool) -> None:
+    """KPIs × scenarios: the mean of each, and each reform's difference from the baseline with its CI.
+
+    One table while it fits the terminal (or 120 columns when stdout is not one), else one table
+    per reform; the method (paired t, CRN, Bonferroni level) is stated below.
+    """
+    import json
+    import math
+
+    if as_json:
+        def clean(rows):
+            return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
+
+        click.echo(json.dumps({
+            "baseline": result.baseline, "reforms": result.reforms, "replications": result.replications,
+            "seed": result.seed, "level": result.level, "method": result.method,
+            "summary": clean(result.summary), "comparison": clean(result.comparison),
+        }, indent=2))
+        return
+    from rich.console import Console
+
+    terminal = Console()
+    console = Console(width=terminal.width if terminal.is_terminal else 120)
+    whole = _comparison_table(result, result.reforms)
+    if len(result.reforms) <= 1 or console.measure(whole).maximum <= console.width:
+        tables = [whole]
+    else:
+        tables = [_comparison_table(result, [reform]) for reform in result.reforms]
+    for table in tables:
+        console.print(table)
+    console.print(f"{result.method}; {_level(0.95)} intervals of each scenario's mean are in summary.csv.", soft_wrap=False)
+    if result.reforms:
+        console.print("difference = reform − baseline; * = the interval excludes 0", soft_wrap=False)
+
+
+def _comparison_table(result, reforms: list[str]):
+    import math
+
+    from rich.table import Table
+
+    means = {(r["scenario"], r["kpi"]): r["mean"] for r in result.summary}
+    differences = {(r["reform"], r["kpi"]): r for r in result.comparison}
+    kpis = list(dict.fromkeys(r["kpi"] for r in result.summary))
+    title = f"{reforms[0]} vs {result.baseline}" if len(reforms) == 1 and len(result.reforms) > 1 else \
+        f"{result.baseline} and {len(result.reforms)} reform{'s' if len(result.reforms) != 1 else ''}"
+    table = Table(title=title)
+    table.add_column("KPI")
+    table.add_column(f"{result.baseline}\nmean", justify="right")
+    for reform in reforms:
+        table.add_column(f"{reform}\nmean", justify="right")
+        table.add_column(f"difference\n[{_level(result.level)} CI]", justify="right")
+    for kpi in kpis:
+        cells = [kpi, _num(means[(result.baseline, kpi)])]
+        for reform in reforms:
+            d = differences[(reform, kpi)]
+            ci = "" if math.isnan(d["ci_low"]) else f" [{_num(d['ci_low'])}, {_num(d['ci_high'])}]"
+            cells += [_num(means[(reform, kpi)]), f"{_num(d['difference'])}{ci}{' *' if d['significant'] else '  '}"]
+        table.add_row(*cells)
+    return table
+
+
+def _level(level: float) -> str:
+    return f"{level * 100:.4g}%"

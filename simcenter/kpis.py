@@ -14,6 +14,7 @@ from .model.records import BALKED, COMPLETED, DROPPED, OPEN, RENEGED, SENT_HOME,
 KPI_NAMES = (
     "cases", "visits", "completed_share", "open_share", "dropped_share",
     "wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_max", "wait_over_15_share", "wait_over_30_share",
+    "wait_p90_first_hour",
     "time_in_centre_mean", "abandon_share", "balk_share", "renege_share", "sent_home_share",
     "trips_per_case", "one_trip_rate", "one_trip_rate_official", "zero_trip_rate",
     "lead_days_mean", "lead_days_p90", "on_time_rate",
@@ -43,7 +44,7 @@ def _kpis(r, staffing, town: int | None) -> dict:
         in_visit = in_visit & (v["township"] == town)
     out: dict = {}
     out.update(_case_kpis(c, in_case))
-    out.update(_visit_kpis(v, in_visit))
+    out.update(_visit_kpis(v, in_visit, meta["first_open"]))
     out.update(_resource_kpis(r, staffing, town, start, end))
     return out
 
@@ -71,10 +72,12 @@ def _case_kpis(c, mask) -> dict:
     }
 
 
-def _visit_kpis(v, mask) -> dict:
+def _visit_kpis(v, mask, first_open: float) -> dict:
     outcome = v["outcome"][mask]
     served = mask & (v["outcome"] == SERVED)
     wait = v["called"][served] - v["arrive"][served]
+    since_opening = v["arrive"][served] % 1440 - first_open
+    first_hour = (since_opening >= 0) & (since_opening < 60)
     return {
         "visits": int(mask.sum()),
         "wait_mean": _mean(wait),
@@ -84,6 +87,7 @@ def _visit_kpis(v, mask) -> dict:
         "wait_max": float(wait.max()) if len(wait) else np.nan,
         "wait_over_15_share": _share(wait > 15),
         "wait_over_30_share": _share(wait > 30),
+        "wait_p90_first_hour": _quantile(wait[first_hour], 0.9),
         "time_in_centre_mean": _mean(v["done"][served] - v["arrive"][served]),
         "abandon_share": _share(outcome != SERVED),
         "balk_share": _share(outcome == BALKED),

@@ -148,3 +148,33 @@ def write_records(out: Path, result) -> None:
             target.append(frame)
     write_table(out / "visits.parquet", pd.concat(visits, ignore_index=True))
     write_table(out / "cases.parquet", pd.concat(cases, ignore_index=True))
+
+
+def write_compare(out: Path, comparison, argv, executor: str) -> None:
+    """Everything `simcenter compare` leaves behind, manifest last."""
+    import pandas as pd
+
+    from .compare import COMPARISON_COLUMNS, file_stem
+    from .stats import LEVEL
+
+    (out / "scenarios").mkdir(exist_ok=True)
+    for scenario in comparison.scenarios:
+        write_text(out / "scenarios" / f"{file_stem(scenario.name)}.resolved.yaml", resolved_yaml(scenario))
+    kpis = pd.DataFrame(comparison.kpis)
+    write_table(out / "kpis.parquet", kpis)
+    write_table(out / "kpis.csv", kpis)
+    write_table(out / "kpis_by_township.parquet", pd.DataFrame(comparison.by_township))
+    write_table(out / "summary.csv", pd.DataFrame(comparison.summary))
+    write_table(out / "comparison.csv", pd.DataFrame(comparison.comparison, columns=list(COMPARISON_COLUMNS)))
+    extra = {
+        "command": "compare",
+        "baseline": comparison.baseline,
+        "reforms": comparison.reforms,
+        "common_random_numbers": f"every scenario runs replications 0..{comparison.replications - 1} "
+                                 f"with seed {comparison.seed}; pairs are matched by replication",
+        "comparison_method": comparison.method,
+        "comparison_level": comparison.level,
+        "summary_level": LEVEL,
+    }
+    write_text(out / "manifest.json", json.dumps(
+        manifest(comparison.scenarios, argv, comparison.replications, executor, extra), indent=2) + "\n")

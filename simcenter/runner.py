@@ -1,8 +1,9 @@
 """Replications over a concurrent.futures Executor (in-process for one job, else a process pool).
 
-A task is one replication; it returns KPI rows, not records, so the parent stays small.
-Results are sorted by replication, so they do not depend on the number of jobs or on the
-order in which workers finish.
+A task is one replication of one scenario; it returns KPI rows, not records, so the parent
+stays small. Results come back in the order the tasks were given (by scenario, then
+replication), so they do not depend on the number of jobs or on the order in which workers
+finish.
 """
 
 from __future__ import annotations
@@ -42,24 +43,36 @@ def run(scenario, replications: int | None = None, jobs: int = 1, keep_records: 
         progress: Callable[[int], None] | None = None) -> RunResult:
     """Run replications 0..n-1 of a validated scenario."""
     n = replications or scenario.replications
+    done = run_tasks([(scenario, r) for r in range(n)], jobs, keep_records, progress)
+    return _assemble(scenario, done)
+
+
+def run_tasks(tasks: list[tuple[object, int]], jobs: int = 1, keep_records: bool = False,
+              progress: Callable[[int], None] | None = None) -> list[tuple]:
+    """Run (scenario, replication) tasks on one executor; the results come in the order of `tasks`.
+
+    One job runs them in-process; more share one process pool (0 = one per core), so a
+    comparison of several scenarios keeps every worker busy until the last task.
+    """
     jobs = os.cpu_count() or 1 if jobs == 0 else jobs
-    done = []
-    if jobs == 1 or n == 1:
-        for r in range(n):
+    if jobs == 1 or len(tasks) <= 1:
+        done = []
+        for scenario, r in tasks:
             done.append(replicate(scenario, r, keep_records))
             if progress:
                 progress(1)
-    else:
-        pool = local_executor(min(jobs, n))
-        try:
-            futures = [pool.submit(replicate, scenario, r, keep_records) for r in range(n)]
-            for future in as_completed(futures):
-                done.append(future.result())
-                if progress:
-                    progress(1)
-        finally:  # on Ctrl-C or a failure, do not start the replications still waiting
-            pool.shutdown(wait=True, cancel_futures=True)
-    return _assemble(scenario, sorted(done, key=lambda d: d[0]))
+        return done
+    results: list = [None] * len(tasks)
+    pool = local_executor(min(jobs, len(tasks)))
+    try:
+        futures = {pool.submit(replicate, scenario, r, keep_records): i for i, (scenario, r) in enumerate(tasks)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress:
+                progress(1)
+    finally:  # on Ctrl-C or a failure, do not start the replications still waiting
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
 
 
 def _assemble(scenario, done) -> RunResult:

@@ -22,8 +22,8 @@ import simpy
 from ..scenario import schema
 from ..scenario.distributions import Dist, Sampler, make
 from . import citizen
-from .arrivals import DayPlan, day_factors, day_pieces
-from .backoffice import ReviewOffice, Shuttle
+from .arrivals import DayPlan, day_factors, day_pieces, with_lunch_arrivals
+from .backoffice import Meetings, ReviewOffice, Shuttle
 from .calendar import Calendar
 from .centre import Centre, Window
 from .records import COMPLETED, COUNTY, IMMEDIATE, TOWNSHIP, Records
@@ -50,7 +50,8 @@ class ItemSpec:
     """An item resolved for the hot path."""
 
     __slots__ = ("index", "id", "route", "window", "extra_minutes", "incomplete_prob", "lead", "township_lead",
-                 "department", "signoffs", "pickup", "promised_days")
+                 "department", "signoffs", "pickup", "promised_days", "gaps_ok", "agent_ok", "recheck_prob",
+                 "recheck")
 
     def __init__(self, index, item_id, item, department: int, forward_entry: float):
         self.index, self.id = index, item_id
@@ -64,6 +65,8 @@ class ItemSpec:
         self.signoffs = list(item.signoffs)
         self.pickup = item.result == "pickup"
         self.promised_days = math.nan if item.promised_days is None else float(item.promised_days)
+        self.gaps_ok, self.agent_ok = item.gaps_ok, item.agent_ok
+        self.recheck_prob, self.recheck = item.recheck_prob, Dist(item.recheck_days)
 
 
 class Town:
@@ -72,17 +75,18 @@ class Town:
     def __init__(self, m, index, town_id, town):
         s, seed, rep = m.scenario, m.seed, m.replication
         self.index, self.id, self.spec = index, town_id, town
-        self.plan = DayPlan(m.pieces, generator(seed, rep, stream_id(ARRIVALS, index)))
+        self.centre = self._build_centre(m)
+        pieces = m.pieces
+        if self.centre.has_lunch_windows and s.behaviour.lunch_shift_share > 0:
+            pieces = with_lunch_arrivals(pieces, m.calendar.sessions, s.behaviour.lunch_shift_share)
+        self.plan = DayPlan(pieces, generator(seed, rep, stream_id(ARRIVALS, index)))
         self._case_rng = generator(seed, rep, stream_id(CASES, index))
         self._rows: list[array] = []
         self.spare = Sampler(_UNIFORM, generator(seed, rep, stream_id(SPARE, index)))
         self.consult = Sampler(_UNIFORM, generator(seed, rep, stream_id(CONSULTATIONS, index)))
         self.office = ReviewOffice(m.env, m.calendar, town.reviewers if town.reviewers > 0 else None,
                                    s.staffing.reviews_per_day)
-        km = 2 * town.km_to_centre  # there and back
-        self.trip_km = km
-        self.trip_minutes = s.behaviour.travel.fixed_minutes + km / s.behaviour.travel.kmh * 60
-        self.centre = self._build_centre(m)
+        self.mean_km = town.km_to_centre
         factors = day_factors(s, m.calendar, town)
         visits_per_case = 1 + s.demand.consult_share
         self.expected = [town.cases_per_day * visits_per_case * f * m.mix_factor[m.calendar.dates[k].month]
@@ -95,11 +99,15 @@ class Town:
         for group_id, count in self.spec.windows.items():
             group = s.window_groups[group_id]
             accepted = schema.accepted_items(s, group)
-            accepts = [item_id in accepted for item_id in m.item_ids] + [True]  # + consultations
+            items = [item_id in accepted for item_id in m.item_ids]
+            # kinds: submissions of each item, consultations, pickups of each item
+            accepts = items + [True] + [a or group.pickups for a in items]
             factor = s.staffing.generalist_factor if group.generalist else 1.0
+            months = None if group.months is None else frozenset(group.months)
             for _ in range(count):
-                windows.append(Window(len(windows), m.group_ids.index(group_id), factor, accepts))
-        eligible = [tuple(w.index for w in windows if w.accepts[kind]) for kind in range(len(m.item_ids) + 1)]
+                windows.append(Window(len(windows), m.group_ids.index(group_id), factor, accepts, months,
+                                      group.lunch, group.booked_only, group.standby_queue))
+        eligible = [tuple(w.index for w in windows if w.accepts[kind]) for kind in range(2 * len(m.item_ids) + 1)]
         return Centre(m.env, m.calendar, windows, eligible, s.behaviour.balk_queue_length)
 
     def next_draws(self) -> array:
@@ -142,6 +150,11 @@ class Model:
         self.consult_minutes = Dist(s.demand.consult_minutes)
         self.signoff = Dist(s.county.signoff_days)
         self.mail_days = 1.0
+        self.joint_review = Dist(s.staffing.joint_review_days)
+        self.meetings = Meetings(self.calendar, s.county.meeting_every_days)
+        self.agents, self.appointments, self.mobile = b.agents, b.appointments, b.mobile_service
+        self.agent_time_factor = b.agents.time_factor if b.agents else 1.0
+        self.first_open = self.calendar.sessions[0][0]
         self.towns = [Town(self, i, town_id, town) for i, (town_id, town) in enumerate(s.townships.items())]
         self.cases: list[citizen.Case] = []
         self.records.windows = [[w.group for w in t.centre.windows] for t in self.towns]
@@ -168,8 +181,57 @@ class Model:
     def patience(self, u: float):
         return None if self.patience_dist is None else self.patience_dist.ppf1(u)
 
+    def pickup_kind(self, item: ItemSpec) -> int:
+        return self.consult_kind + 1 + item.index
+
+    def agent_round(self, case, t: float) -> float:
+        """The village agent's next round after the day of t (its village's day in the cycle)."""
+        return self._next_round(case, t, self.agents.every_days, citizen.AGENT)
+
+    def mobile_round(self, case, t: float) -> float:
+        return self._next_round(case, t, self.mobile.every_days, citizen.MOBILE)
+
+    def _next_round(self, case, t: float, every: int, purpose: int) -> float:
+        cal = self.calendar
+        phase = int(case.draw(purpose, 1) * every)  # which day of the cycle serves the village
+        k = cal.day_at(t) + 1
+        k += (phase - k) % every
+        k = min(k, len(cal.day_start) - 1)
+        return cal.day_start[k] + self.first_open + 60 * case.draw(purpose, 1)  # in the first hour
+
+    # -- who comes, when -------------------------------------------------------------------
+    def new_case(self, town: Town, t: float, u, item: ItemSpec) -> citizen.Case:
+        """A case whose citizen would naturally come at t; `created` is when the first visit is."""
+        km = -town.mean_km * math.log1p(-u[citizen.OFFSET[citizen.KM]])
+        handler, booked, first = citizen.CITIZEN, False, t
+        draw = lambda purpose, n=0: u[citizen.OFFSET[purpose] + n]  # noqa: E731
+        mobile, agents, appointments = self.mobile, self.agents, self.appointments
+        if mobile and item.route == IMMEDIATE and km > mobile.min_km and draw(citizen.MOBILE) < mobile.share:
+            handler = citizen.MOBILE_SERVICE
+        elif agents and item.agent_ok and km > agents.min_km and draw(citizen.AGENT) < agents.share:
+            handler = citizen.AGENT_VISITS
+        elif appointments and draw(citizen.BOOKING) < appointments.share and draw(citizen.BOOKING, 1) >= appointments.no_show:
+            booked, first = True, self._slot(t, draw(citizen.BOOKING, 2))
+        return citizen.Case(-1, town, item, first, u, km, booked, handler)
+
+    def _slot(self, t: float, u: float) -> float:
+        """A booked slot on the day of t: slots of `slot_minutes` spread evenly over opening hours."""
+        cal, slot = self.calendar, self.appointments.slot_minutes
+        x = u * cal.open_per_day
+        day = cal.day_start[cal.day_at(t)]
+        for a, b in cal.sessions:
+            if x < b - a:
+                return day + a + min(math.floor(x / slot) * slot, b - a - slot if b - a > slot else 0)
+            x -= b - a
+        return day + cal.sessions[-1][0]
+
     # -- processes -----------------------------------------------------------------------
     def arrivals(self, town: Town):
+        """Process: the township's citizens, day by day.
+
+        Case draws are taken in the order of natural arrival, so a booking that moves a citizen
+        to another time of day leaves everyone else's numbers unchanged.
+        """
         env, cal = self.env, self.calendar
         for k in range(cal.n_days):
             times = town.plan.arrivals(cal.day_start[k], town.expected[k])
@@ -177,15 +239,23 @@ class Model:
                 continue
             consults = (town.plan.rng.random(len(times)) < town.consult_share).tolist()
             month_cum = self.item_cum[cal.dates[k].month]
-            for t, consult in zip(times, consults):
-                yield env.timeout(t - env.now)
+            comers = []  # (time of the first visit, natural order, case; None for a consultation)
+            for n, (t, consult) in enumerate(zip(times, consults)):
                 if consult:
+                    comers.append((t, n, None))
+                    continue
+                u = town.next_draws()
+                item = self.items[min(bisect_right(month_cum, u[0]), len(self.items) - 1)]
+                case = self.new_case(town, t, u, item)
+                comers.append((case.created, n, case))
+            comers.sort(key=lambda c: (c[0], c[1]))
+            for t, _, case in comers:
+                yield env.timeout(max(t - env.now, 0.0))
+                if case is None:
                     env.process(citizen.consultation(
                         self, town, self.consult_minutes.ppf1(town.consult()), self.patience(town.consult())))
                 else:
-                    u = town.next_draws()
-                    item = self.items[min(bisect_right(month_cum, u[0]), len(self.items) - 1)]
-                    case = citizen.Case(len(self.cases), town, item, t, u)
+                    case.id = len(self.cases)
                     self.cases.append(case)
                     env.process(citizen.case_journey(self, case))
 
@@ -213,6 +283,7 @@ class Model:
     def _records(self) -> Records:
         r = self.records
         c = r.cases
+        fixed, kmh = self.behaviour.travel.fixed_minutes, self.behaviour.travel.kmh
         for case in self.cases:
             c["township"].append(case.town.index)
             c["item"].append(case.item.index)
@@ -222,8 +293,11 @@ class Model:
             c["end"].append(case.end)
             c["trips"].append(case.trips)
             c["official_trips"].append(case.official_trips)
-            c["travel_minutes"].append(case.trips * case.town.trip_minutes)
-            c["travel_km"].append(case.trips * case.town.trip_km)
+            c["visits"].append(case.visits)
+            c["handler"].append(case.handler)
+            c["booked"].append(case.booked)
+            c["travel_minutes"].append(case.trips * (fixed + 2 * case.km / kmh * 60))
+            c["travel_km"].append(case.trips * 2 * case.km)
             c["lead_days"].append(case.lead_days)
             c["promised_days"].append(case.item.promised_days)
         for town in self.towns:
@@ -235,6 +309,7 @@ class Model:
             "open_minutes": cal.open_minutes_between(cal.warmup_end, cal.arrivals_end),
             "townships": [t.id for t in self.towns], "items": self.item_ids, "groups": self.group_ids,
             "reviewers": [t.spec.reviewers for t in self.towns],
+            "first_open": self.first_open,
         }
         return r.freeze()
 

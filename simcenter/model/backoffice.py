@@ -66,6 +66,23 @@ class Shuttle:
         return self.calendar.add_working_days(leaves, self.transit_days)
 
 
+class Meetings:
+    """Joint-review meetings every `every` working days (at closing); None: no waiting for one."""
+
+    def __init__(self, calendar, every: int | None):
+        self.calendar, self.every = calendar, every
+
+    def next_meeting(self, t: float) -> float:
+        """When sign-offs complete at t are settled."""
+        if self.every is None:
+            return t
+        cal = self.calendar
+        k = cal.day_at(t)
+        while k % self.every or cal.closing_of_day(k) < t:
+            k += 1
+        return cal.closing_of_day(k)
+
+
 def signoff_days(durations: list[float], mode: str) -> float:
     """Working days the sign-offs add: one after another, or all at once (the slowest)."""
     if not durations:

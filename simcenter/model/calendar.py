@@ -59,6 +59,9 @@ class Calendar:
             self.cum_open.append(self.cum_open[-1] + b - a)
 
     # -- working days --------------------------------------------------------------------
+    def month_at(self, t: float) -> int:
+        return (self.start + dt.timedelta(days=int(t // DAY))).month
+
     def weekday(self, k: int) -> str:
         return WEEKDAYS[self.dates[k].weekday()]
 

@@ -1,9 +1,14 @@
 """The township hall: tickets, windows, who is called next, opening hours and absences.
 
 A ticket waits for the first free window that accepts its kind of business; a window that
-frees up calls the longest-waiting ticket it accepts (FIFO among eligible tickets). This is
-a plain M/M/c queue when every window accepts everything, and dedicated queues per window
-group when the groups are disjoint.
+frees up calls the longest-waiting ticket it accepts (FIFO among eligible tickets; citizens
+with an appointment first). This is a plain M/M/c queue when every window accepts
+everything, and dedicated queues per window group when the groups are disjoint.
+
+A window can be unable to call for four reasons: its clerk is away (availability), it is off
+duty (a seasonal window out of season, or a regular window over lunch while an extended-hours
+window stays open), it is a standby window whose queue is short, or it is reserved for
+appointments and only walk-ins wait.
 """
 
 from __future__ import annotations
@@ -13,25 +18,30 @@ RENEGED = -2  # ... and when the citizen gave up waiting
 
 
 class Window:
-    __slots__ = ("index", "group", "factor", "accepts", "free", "away", "leave_pending", "released")
+    __slots__ = ("index", "group", "factor", "accepts", "free", "away", "leave_pending", "released",
+                 "off_duty", "months", "lunch", "booked_only", "standby", "opened")
 
-    def __init__(self, index: int, group: int, factor: float, accepts: list[bool]):
+    def __init__(self, index: int, group: int, factor: float, accepts: list[bool], months=None, lunch=False,
+                 booked_only=False, standby=None):
         self.index, self.group, self.factor, self.accepts = index, group, factor, accepts
+        self.months, self.lunch, self.booked_only, self.standby = months, lunch, booked_only, standby
         self.free = True
         self.away = False
+        self.off_duty = False
+        self.opened = False  # a standby window that its queue has opened
         self.leave_pending = False
         self.released = None  # event: the citizen at the window is done and the clerk may leave
 
 
 class Ticket:
-    __slots__ = ("kind", "called", "number")
+    __slots__ = ("kind", "called", "booked")
 
-    def __init__(self, kind: int, called, number: int):
-        self.kind, self.called, self.number = kind, called, number
+    def __init__(self, kind: int, called, booked: bool):
+        self.kind, self.called, self.booked = kind, called, booked
 
 
 class Centre:
-    """One township's hall. `kind` is an item index, or the consultation kind."""
+    """One township's hall. A ticket's `kind` is an item, a consultation, or an item's pickup."""
 
     def __init__(self, env, calendar, windows: list[Window], eligible: list[tuple[int, ...]], balk_queue_length):
         self.env = env
@@ -42,32 +52,40 @@ class Centre:
         # kinds whose tickets compete with a kind's (share a window): the queue ahead of a citizen
         kinds = range(len(eligible))
         self.rivals = [[k for k in kinds if set(eligible[k]) & set(eligible[kind])] for kind in kinds]
+        self.accepted_kinds = [[k for k in kinds if w.accepts[k]] for w in windows]
+        self.standby = [w for w in windows if w.standby is not None]
+        self.has_lunch_windows = any(w.lunch for w in windows)
         self.waiting = [0] * len(eligible)  # waiting tickets per kind
-        self.queue: list[Ticket] = []
+        self.queue: list[Ticket] = []  # booked tickets first, each part in arrival order
+        self.booked_waiting = 0
         self.calling = False
-        self.issued = 0
         self.queue_area = 0.0  # ∫ queue length dt: Little's law checks and queue-length KPIs
         self._queue_since = 0.0
         self.away_log: list[tuple[int, float, float]] = []  # (window, from, to), for checks
 
     # -- a citizen's side ----------------------------------------------------------------
-    def take_ticket(self, kind: int) -> Ticket | None:
+    def take_ticket(self, kind: int, booked: bool = False) -> Ticket | None:
         """A ticket for `kind`, or None if the citizen balks at the queue ahead."""
-        eligible = self.eligible[kind]
-        if self.balk_queue_length is not None and self.queue_ahead(kind) >= self.balk_queue_length:
+        if not booked and self.balk_queue_length is not None and self.queue_ahead(kind) >= self.balk_queue_length:
             return None
-        self.issued += 1
-        ticket = Ticket(kind, self.env.event(), self.issued)
+        ticket = Ticket(kind, self.env.event(), booked)
         if self.calling:
-            for w in eligible:
+            for w in self.eligible[kind]:
                 window = self.windows[w]
-                if window.free and not window.away:
+                if window.free and self._can_call(window) and (booked or not window.booked_only):
                     window.free = False
                     ticket.called.succeed(w)
                     return ticket
         self._queue_changes()
-        self.queue.append(ticket)
+        if booked:
+            self.queue.insert(self.booked_waiting, ticket)
+            self.booked_waiting += 1
+        else:
+            self.queue.append(ticket)
         self.waiting[kind] += 1
+        for window in self.standby:
+            if window.free and window.accepts[kind]:
+                self._call_next(window)
         return ticket
 
     def queue_ahead(self, kind: int) -> int:
@@ -80,13 +98,8 @@ class Centre:
         if not ticket.called.triggered:
             self._queue_changes()
             self.queue.remove(ticket)
-            self.waiting[ticket.kind] -= 1
+            self._left(ticket)
             ticket.called.succeed(RENEGED)
-
-    def _queue_changes(self) -> None:
-        now = self.env.now
-        self.queue_area += len(self.queue) * (now - self._queue_since)
-        self._queue_since = now
 
     def window_done(self, w: int) -> None:
         """The citizen at window w leaves: the window goes away if due, else calls the next."""
@@ -100,43 +113,75 @@ class Centre:
         self._call_next(window)
 
     # -- the centre's side ---------------------------------------------------------------
+    def _can_call(self, window: Window) -> bool:
+        if window.away or window.off_duty:
+            return False
+        if window.standby is not None and not window.opened:
+            waiting = self.waiting
+            window.opened = sum(waiting[k] for k in self.accepted_kinds[window.index]) >= window.standby
+            return window.opened
+        return True
+
     def _call_next(self, window: Window) -> None:
-        if not self.calling or window.away:
+        if not self.calling or not self._can_call(window):
             return
-        accepts = window.accepts
+        accepts, walk_ins = window.accepts, not window.booked_only
         for i, ticket in enumerate(self.queue):
-            if accepts[ticket.kind]:
+            if accepts[ticket.kind] and (walk_ins or ticket.booked):
                 self._queue_changes()
                 del self.queue[i]
-                self.waiting[ticket.kind] -= 1
+                self._left(ticket)
                 window.free = False
                 ticket.called.succeed(window.index)
                 return
+        window.opened = False  # nobody left for it: a standby window closes again
+
+    def _left(self, ticket: Ticket) -> None:
+        self.waiting[ticket.kind] -= 1
+        if ticket.booked:
+            self.booked_waiting -= 1
+
+    def _queue_changes(self) -> None:
+        now = self.env.now
+        self.queue_area += len(self.queue) * (now - self._queue_since)
+        self._queue_since = now
 
     def _call_all(self) -> None:
         for window in self.windows:
-            if window.free and not window.away:
+            if window.free:
                 self._call_next(window)
 
     def opening_hours(self, until: float):
-        """Process: open, call tickets to overtime after each session, send the rest home at night."""
+        """Process: open, call tickets to overtime after each session, send the rest home at night.
+
+        Over lunch only extended-hours windows stay on duty (if there are any, the hall stays open).
+        """
         cal, env = self.calendar, self.env
         for opens, closes in zip(cal.opens, cal.closes):
             if opens >= until:
                 return
             if opens > env.now:
                 yield env.timeout(opens - env.now)
+            month = cal.month_at(opens)
+            for window in self.windows:
+                window.off_duty = window.months is not None and month not in window.months
             self.calling = True
             self._call_all()
             stop = min(closes + cal.overtime, until)
             yield env.timeout(stop - env.now)
-            self.calling = False
             if cal.is_last_session(closes):
+                self.calling = False
                 self._queue_changes()
                 queue, self.queue = self.queue, []
                 self.waiting = [0] * len(self.waiting)
+                self.booked_waiting = 0
                 for ticket in queue:
                     ticket.called.succeed(SENT_HOME)
+            elif self.has_lunch_windows:
+                for window in self.windows:
+                    window.off_duty = window.off_duty or not window.lunch
+            else:
+                self.calling = False
 
     def absences(self, window: Window, present, away):
         """Process: a window is staffed for spells of `present()` open minutes, then away `away()`."""

@@ -4,50 +4,64 @@ hand in documents (coming back while they are incomplete) → the item's route d
 (at the window, by the township, or by the county with shuttles and sign-offs) → the result
 reaches the citizen (nothing to do, mail, or a pickup visit). Every visit is a trip:
 take a ticket (or balk), wait (or renege, or be sent home at closing), be served.
+A village agent (代办) may make the visits instead of the citizen, and a mobile service may
+handle an immediate item in the village: then the citizen makes no trip at all.
 """
 
 from __future__ import annotations
 
 import math
-
-from .backoffice import signoff_days
 from functools import partial
 
+from .backoffice import signoff_days
 from .centre import RENEGED as RENEGED_CALL
 from .centre import SENT_HOME
 from .records import (
-    ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, FIRST, IMMEDIATE, INCOMPLETE_RETURN,
+    ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, FIRST, INCOMPLETE_RETURN,
     PICKUP, PICKUP_TRIP, RENEGED, SERVED, SUBMIT, SUPPLEMENT, SUPPLEMENT_TRIP, TOWNSHIP,
 )
 from .records import SENT_HOME as SENT_HOME_OUTCOME
 
-# What each of a case's uniform numbers is for: SLOTS numbers per purpose, so that the n-th
-# return visit of a citizen uses the same number in every scenario (common random numbers).
-SLOTS = 4
+# What each of a case's uniform numbers is for, and how many it has: the n-th return visit of
+# a citizen uses the same number in every scenario (common random numbers). Beyond its slots a
+# purpose draws from the township's spare stream.
+PURPOSES = (
+    ("ITEM", 1), ("WINDOW", 1), ("INCOMPLETE", 4), ("GIVE_UP", 4), ("RETURN_DAYS", 4), ("RETURN_TIME", 6),
+    ("PATIENCE", 6), ("ABANDON_DAYS", 6), ("LEAD", 3), ("SUPPLEMENT_NEEDED", 3), ("SUPPLEMENT_DAYS", 3),
+    ("SUPPLEMENT_MINUTES", 3), ("SIGNOFF", 4), ("MAIL", 1), ("PICKUP_DAYS", 1), ("PICKUP_MINUTES", 1),
+    ("TURN_AWAY_MINUTES", 4), ("KM", 1), ("PRECHECK", 1), ("GAPS", 4), ("AGENT", 2), ("BOOKING", 3),
+    ("MOBILE", 2), ("RECHECK", 2),
+)
+SLOTS = [n for _, n in PURPOSES]
+OFFSET = [sum(SLOTS[:i]) for i in range(len(PURPOSES))]
+DRAWS_PER_CASE = sum(SLOTS)
 (ITEM, WINDOW, INCOMPLETE, GIVE_UP, RETURN_DAYS, RETURN_TIME, PATIENCE, ABANDON_DAYS, LEAD,
  SUPPLEMENT_NEEDED, SUPPLEMENT_DAYS, SUPPLEMENT_MINUTES, SIGNOFF, MAIL, PICKUP_DAYS, PICKUP_MINUTES,
- TURN_AWAY_MINUTES) = range(17)
-DRAWS_PER_CASE = 17 * SLOTS
+ TURN_AWAY_MINUTES, KM, PRECHECK, GAPS, AGENT, BOOKING, MOBILE, RECHECK) = range(len(PURPOSES))
+
+# who comes to the hall for the case
+CITIZEN, AGENT_VISITS, MOBILE_SERVICE = 0, 1, 2
 
 
 class Case:
     __slots__ = ("id", "town", "item", "created", "u", "trips", "official_trips", "visits", "status", "end",
-                 "lead_days")
+                 "lead_days", "km", "booked", "handler")
 
-    def __init__(self, id_, town, item, created, u):
+    def __init__(self, id_, town, item, created, u, km, booked, handler):
         self.id, self.town, self.item, self.created, self.u = id_, town, item, created, u
+        self.km, self.booked, self.handler = km, booked, handler
         self.trips = self.official_trips = self.visits = 0
         self.status = 0
         self.end = math.nan
         self.lead_days = math.nan
 
     def window_minutes(self) -> float:
-        """Window time of the complete submission (before any generalist factor)."""
-        return self.item.window.ppf1(self.u[WINDOW * SLOTS]) + self.item.extra_minutes
+        """Window time of the complete submission (before any generalist or agent factor)."""
+        return self.item.window.ppf1(self.u[OFFSET[WINDOW]]) + self.item.extra_minutes
 
     def draw(self, purpose: int, n: int = 0) -> float:
-        """The case's n-th uniform number for `purpose` (beyond SLOTS: the township's spare stream)."""
-        return self.u[purpose * SLOTS + n] if n < SLOTS else self.town.spare()
+        """The case's n-th uniform number for `purpose`."""
+        return self.u[OFFSET[purpose] + n] if n < SLOTS[purpose] else self.town.spare()
 
 
 def until(env, t: float):
@@ -59,6 +73,11 @@ def until(env, t: float):
 
 
 def case_journey(m, case: Case):
+    if case.handler == MOBILE_SERVICE:
+        yield from mobile_service(m, case)
+        return
+    if case.handler == AGENT_VISITS:  # the agent takes the file on the village's next round
+        yield until(m.env, m.agent_round(case, m.env.now))
     accepted = yield from hand_in_documents(m, case)
     if not accepted:
         m.close(case, DROPPED)
@@ -73,11 +92,16 @@ def case_journey(m, case: Case):
 
 
 def hand_in_documents(m, case: Case):
-    """Visit until the documents are complete; False if the citizen gives up."""
+    """Visit until the documents are complete (or accepted with gaps); False if the citizen gives up."""
     item, behaviour = case.item, m.behaviour
-    incomplete = case.draw(INCOMPLETE) < item.incomplete_prob
+    incomplete_prob = item.incomplete_prob
+    if case.draw(PRECHECK) < behaviour.precheck_share:  # checked online before coming
+        incomplete_prob *= behaviour.precheck_incomplete_factor
+    incomplete = case.draw(INCOMPLETE) < incomplete_prob
     cause, returns = FIRST, 0
     while True:
+        if incomplete and item.gaps_ok and case.draw(GAPS, returns) < behaviour.gaps_accept_share:
+            incomplete = False  # 容缺: accepted now, the missing document follows without a trip
         minutes = m.turn_away.ppf1(case.draw(TURN_AWAY_MINUTES, returns)) if incomplete else case.window_minutes()
         yield from visit(m, case, SUBMIT, cause, minutes)
         if not incomplete:
@@ -91,10 +115,16 @@ def hand_in_documents(m, case: Case):
 
 
 def township_decision(m, case: Case):
-    files = m.records.township_files
-    index = m.records.file_opened(files, case.town.index, m.env.now)
-    yield from case.town.office.review(case.item.township_lead.ppf1(case.draw(LEAD)))
-    m.records.file_closed(files, index, m.env.now)
+    """Township reviewers decide; items with sign-offs go to a joint review; the county may re-check."""
+    env, item, files = m.env, case.item, m.records.township_files
+    index = m.records.file_opened(files, case.town.index, env.now)
+    yield from case.town.office.review(item.township_lead.ppf1(case.draw(LEAD)))
+    extra = m.joint_review.ppf1(case.draw(SIGNOFF)) if item.signoffs else 0.0
+    if case.draw(RECHECK) < item.recheck_prob:
+        extra += item.recheck.ppf1(case.draw(RECHECK, 1))
+    if extra:
+        yield until(env, m.calendar.add_working_days(env.now, extra))
+    m.records.file_closed(files, index, env.now)
 
 
 def county_decision(m, case: Case):
@@ -115,10 +145,10 @@ def county_decision(m, case: Case):
         yield from come_back(m, case, m.return_after.ppf1(case.draw(SUPPLEMENT_DAYS, passes)))
         yield from visit(m, case, SUPPLEMENT, SUPPLEMENT_TRIP, m.supplement_minutes.ppf1(case.draw(SUPPLEMENT_MINUTES, passes)))
         passes += 1
-    durations = [m.signoff.ppf1(case.draw(SIGNOFF, j)) for j in range(len(item.signoffs))]
-    extra = signoff_days(durations, county.signoff_mode)
-    if extra:
-        yield until(env, m.calendar.add_working_days(env.now, extra))
+    if item.signoffs:
+        durations = [m.signoff.ppf1(case.draw(SIGNOFF, j)) for j in range(len(item.signoffs))]
+        done = m.calendar.add_working_days(env.now, signoff_days(durations, county.signoff_mode))
+        yield until(env, m.meetings.next_meeting(done))
     return index
 
 
@@ -130,25 +160,41 @@ def receive_result(m, case: Case, county_file: int | None):
         m.records.file_closed(m.records.county_files, county_file, env.now)
     if not item.pickup:
         return
+    if case.handler == AGENT_VISITS:  # the agent brings it on the next round
+        yield until(env, m.agent_round(case, env.now))
+        return
     if case.draw(MAIL) < m.behaviour.mail_share:
         yield until(env, m.calendar.add_working_days(env.now, m.mail_days))
         return
     yield from come_back(m, case, m.pickup_after.ppf1(case.draw(PICKUP_DAYS)))
-    yield from visit(m, case, PICKUP, PICKUP_TRIP, m.pickup_minutes.ppf1(case.draw(PICKUP_MINUTES)))
+    yield from visit(m, case, PICKUP, PICKUP_TRIP, m.pickup_minutes.ppf1(case.draw(PICKUP_MINUTES)),
+                     kind=m.pickup_kind(case.item))
+
+
+def mobile_service(m, case: Case):
+    """The mobile team handles the item in the village on its next round: no trip."""
+    yield until(m.env, m.mobile_round(case, m.env.now))
+    m.close(case, COMPLETED)
 
 
 # ------------------------------------------------------------------------------ one trip
 
 
-def visit(m, case: Case, purpose: int, cause: int, minutes: float):
-    """Trips to the hall until the citizen is served (balking or reneging means another day)."""
+def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | None = None):
+    """Trips to the hall until served (balking or reneging means another day); agents go instead."""
     town = case.town
+    kind = case.item.index if kind is None else kind
+    by_agent = case.handler == AGENT_VISITS
+    if by_agent:
+        minutes *= m.agent_time_factor
     while True:
-        case.trips += 1
-        case.official_trips += cause != INCOMPLETE_RETURN
-        patience = m.patience(case.draw(PATIENCE, case.visits))
+        if not by_agent:
+            case.trips += 1
+            case.official_trips += cause != INCOMPLETE_RETURN
+        patience = None if by_agent else m.patience(case.draw(PATIENCE, case.visits))
         case.visits += 1
-        served = yield from queue_and_serve(m, town, case.item.index, case.id, purpose, cause, minutes, patience)
+        served = yield from queue_and_serve(m, town, kind, case.id, purpose, cause, minutes, patience,
+                                            case.booked and case.visits == 1)
         if served:
             return
         yield from come_back(m, case, m.abandon_return.ppf1(case.draw(ABANDON_DAYS, case.visits - 1)))
@@ -157,12 +203,13 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float):
         cause = cause if cause == INCOMPLETE_RETURN else ABANDON_RETURN
 
 
-def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, minutes: float, patience):
+def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, minutes: float, patience,
+                    booked: bool = False):
     """Process: one visit at the hall. Returns True if the citizen was served."""
     env, centre, record = m.env, town.centre, m.records.visit
     arrive = env.now
     patience_or_nan = math.nan if patience is None else patience
-    ticket = centre.take_ticket(kind)
+    ticket = centre.take_ticket(kind, booked)
     if ticket is None:
         record(town.index, case_id, kind, purpose, cause, arrive, math.nan, arrive, BALKED, -1, patience_or_nan)
         return False
@@ -190,8 +237,11 @@ def consultation(m, town, minutes: float, patience):
 
 
 def come_back(m, case: Case, days: float):
-    """Process: go home and return on a later working day, at a time drawn from the day's profile."""
+    """Process: go home and return on a later working day (agents: on their next round)."""
     cal = m.calendar
-    k = min(cal.day_at(m.env.now) + max(1, math.ceil(days)), len(cal.day_start) - 1)
-    t = case.town.plan.time_of_day(cal.day_start[k], case.draw(RETURN_TIME, case.visits - 1))
+    if case.handler == AGENT_VISITS:
+        yield until(m.env, m.agent_round(case, m.env.now))
+        return
+    day = min(cal.day_at(m.env.now) + max(1, math.ceil(days)), len(cal.day_start) - 1)
+    t = case.town.plan.time_of_day(cal.day_start[day], case.draw(RETURN_TIME, case.visits - 1))
     yield until(m.env, t)

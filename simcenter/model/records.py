@@ -22,8 +22,8 @@ OPEN, COMPLETED, DROPPED = 0, 1, 2
 IMMEDIATE, TOWNSHIP, COUNTY = 0, 1, 2
 
 VISIT_COLUMNS = ("township", "case", "kind", "purpose", "cause", "arrive", "called", "done", "outcome", "window", "patience")
-CASE_COLUMNS = ("township", "item", "route", "created", "status", "end", "trips", "official_trips",
-                "travel_minutes", "travel_km", "lead_days", "promised_days")
+CASE_COLUMNS = ("township", "item", "route", "created", "status", "end", "trips", "official_trips", "visits",
+                "handler", "booked", "travel_minutes", "travel_km", "lead_days", "promised_days")
 FILE_COLUMNS = ("township", "start", "end")
 
 

@@ -297,6 +297,8 @@ class Item(Strict):
     gaps_ok: StrictBool = False
     agent_ok: StrictBool = False
     month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
+    recheck_prob: Probability = 0.0  # township decisions re-checked by the county
+    recheck_days: Distribution = Constant(dist="constant", value=0)
 
     @model_validator(mode="after")
     def _route_needs(self):
@@ -311,9 +313,17 @@ class Item(Strict):
         return self
 
 
+Month = Annotated[int, Field(ge=1, le=12)]
+
+
 class WindowGroup(Strict):
     accepts: Annotated[list[Id], Field(min_length=1)]
-    generalist: StrictBool = False
+    generalist: StrictBool = False  # window time × staffing.generalist_factor
+    pickups: StrictBool = False  # also hands out results of any item
+    booked_only: StrictBool = False  # reserved for citizens with an appointment
+    months: list[Month] | None = None  # open only in these months (seasonal windows)
+    standby_queue: Annotated[int, Field(ge=1)] | None = None  # opens when this many wait for it
+    lunch: StrictBool = False  # stays open through the lunch closure (extended hours)
 
 
 class MarketDays(Strict):
@@ -334,13 +344,39 @@ class Township(Strict):
     windows: dict[Id, Count]
     reviewers: NonNegative = 1
     km_to_county: NonNegative = 0
-    km_to_centre: NonNegative = 0
+    km_to_centre: NonNegative = 0  # mean village → centre distance (exponentially spread)
     market_days: MarketDays | None = None
+    size_class: str | None = None
 
 
 class Travel(Strict):
     kmh: Positive = 30
     fixed_minutes: NonNegative = 0
+
+
+class Agents(Strict):
+    """Village agents (代办) handle agent_ok cases of distant villages: no citizen trip."""
+
+    share: Probability = 0.15
+    min_km: NonNegative = 5
+    every_days: Annotated[int, Field(ge=1)] = 5  # one batched agent visit per village per week
+    time_factor: Positive = 0.8
+
+
+class Appointments(Strict):
+    """Booked slots (预约): booked citizens come at their slot and are called first."""
+
+    share: Probability = 0.2
+    slot_minutes: Positive = 15
+    no_show: Probability = 0.1  # no-shows come as walk-ins at their usual time
+
+
+class MobileService(Strict):
+    """Periodic visits to distant villages handling immediate items on site (流动服务)."""
+
+    share: Probability = 0.3
+    min_km: NonNegative = 8
+    every_days: Annotated[int, Field(ge=1)] = 21
 
 
 class Behaviour(Strict):
@@ -353,6 +389,13 @@ class Behaviour(Strict):
     pickup_after_days: Distribution = Constant(dist="constant", value=1)
     mail_share: Probability = 0.0
     travel: Travel = Travel()
+    precheck_share: Probability = 0.0  # applicants who pre-check documents online
+    precheck_incomplete_factor: Annotated[float, Field(ge=0, le=1)] = 1.0  # on their incomplete_prob
+    gaps_accept_share: Probability = 0.0  # incomplete gaps_ok submissions accepted anyway (容缺)
+    agents: Agents | None = None
+    appointments: Appointments | None = None
+    mobile_service: MobileService | None = None
+    lunch_shift_share: Probability = 0.0  # of a day's arrivals moved from the morning to lunch
 
 
 class County(Strict):
@@ -362,6 +405,7 @@ class County(Strict):
     signoff_days: Distribution = Constant(dist="constant", value=0)
     supplement_prob: Probability = 0.0
     reviews_per_day: Positive = 12
+    meeting_every_days: Annotated[int, Field(ge=1)] | None = None  # sign-offs wait for a joint meeting
 
 
 class Service(Strict):
@@ -378,6 +422,7 @@ class Staffing(Strict):
     availability: Annotated[float, Field(gt=0, le=1)] = 1.0
     absence_minutes: Distribution = Uniform(dist="uniform", low=30, high=120)
     reviews_per_day: Positive = 12  # township reviews per reviewer-day
+    joint_review_days: Distribution = Constant(dist="constant", value=0)  # township-route sign-offs
 
 
 Reform = dict[str, dict[str, Any]]
@@ -399,7 +444,8 @@ class Scenario(Strict):
     county: County = County()
     service: Service = Service()
     staffing: Staffing = Staffing()
-    reforms: list[Reform] = []
+    reforms: list[Reform] = []  # levers to apply, in order (simcenter.reforms)
+    reforms_applied: list[Reform] = []  # levers already applied: a record, never applied again
 
     @field_validator("window_groups", mode="before")
     @classmethod
