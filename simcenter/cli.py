@@ -246,15 +246,16 @@ def _print_comparison(result, as_json: bool) -> None:
     terminal = Console()
     console = Console(width=terminal.width if terminal.is_terminal else 120)
     whole = _comparison_table(result, result.reforms)
-    if len(result.reforms) <= 1 or console.measure(whole).maximum <= console.width:
+    if len(result.reforms) <= 1 or console.measure(whole, options=console.options.update_width(10_000)).maximum <= console.width:
         tables = [whole]
     else:
         tables = [_comparison_table(result, [reform]) for reform in result.reforms]
     for table in tables:
         console.print(table)
-    console.print(f"{result.method}; {_level(0.95)} intervals of each scenario's mean are in summary.csv.", soft_wrap=False)
+    console.print(f"{result.method}.")
     if result.reforms:
-        console.print("difference = reform − baseline; * = the interval excludes 0", soft_wrap=False)
+        console.print("difference = reform − baseline; * = its interval excludes 0; "
+                      "each scenario's own 95% intervals are in summary.csv.")
 
 
 def _comparison_table(result, reforms: list[str]):
@@ -265,8 +266,8 @@ def _comparison_table(result, reforms: list[str]):
     means = {(r["scenario"], r["kpi"]): r["mean"] for r in result.summary}
     differences = {(r["reform"], r["kpi"]): r for r in result.comparison}
     kpis = list(dict.fromkeys(r["kpi"] for r in result.summary))
-    title = f"{reforms[0]} vs {result.baseline}" if len(reforms) == 1 and len(result.reforms) > 1 else \
-        f"{result.baseline} and {len(result.reforms)} reform{'s' if len(result.reforms) != 1 else ''}"
+    title = {0: result.baseline, 1: f"{reforms[0]} vs {result.baseline}" if reforms else ""}.get(
+        len(reforms), f"{len(reforms)} reforms vs {result.baseline}")
     table = Table(title=title)
     table.add_column("KPI")
     table.add_column(f"{result.baseline}\nmean", justify="right")

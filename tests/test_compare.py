@@ -1,0 +1,256 @@
+"""`simcenter compare`: common random numbers, paired-t intervals, Bonferroni, the results directory."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats as scipy_stats
+
+import simcenter
+from simcenter.cli import main
+from simcenter.compare import COMPARISON_COLUMNS, compare, library, shipped
+from simcenter.kpis import KPI_NAMES
+from simcenter.stats import bonferroni_level, paired_interval
+
+SMALL = Path(__file__).parent / "data" / "small.yaml"
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """small.yaml under another name, and with one more window; the latter states its own seed and
+    replications, which a comparison must override with the baseline's."""
+    folder = tmp_path_factory.mktemp("scenarios")
+    return {
+        "copy": write(folder / "copy.yaml", f"extends: {SMALL}\nname: small-copy\n"),
+        "more": write(folder / "more.yaml", f"extends: {SMALL}\nname: small-more-windows\nseed: 5\n"
+                                            "replications: 2\ntownships: {east: {windows: {G1: 2}}}\n"),
+        "same_name": write(folder / "same_name.yaml", f"extends: {SMALL}\ntownships: {{east: {{windows: {{G1: 2}}}}}}\n"),
+    }
+
+
+@pytest.fixture(scope="module")
+def result(files):
+    """The Python API: small vs itself (renamed) vs one more window, 12 replications, in-process."""
+    return compare(SMALL, [files["copy"], files["more"]], replications=12)
+
+
+def rows(result, reform: str) -> dict[str, dict]:
+    return {r["kpi"]: r for r in result.comparison if r["reform"] == reform}
+
+
+def per_replication(result, scenario: str, kpi: str) -> np.ndarray:
+    return np.array([r[kpi] for r in result.kpis if r["scenario"] == scenario], float)
+
+
+# --------------------------------------------------------------------------- paired intervals
+
+
+def test_paired_interval_is_scipys_paired_t():
+    rng = np.random.default_rng(1)
+    baseline = rng.normal(10, 3, 15)
+    reform = baseline - 1 + rng.normal(0, 0.5, 15)
+    mean, low, high, n = paired_interval(reform, baseline, 0.99)
+    expected = scipy_stats.ttest_rel(reform, baseline).confidence_interval(0.99)
+    assert n == 15 and mean == pytest.approx(np.mean(reform - baseline))
+    assert (low, high) == pytest.approx((expected.low, expected.high))
+
+
+def test_paired_interval_edge_cases():
+    assert paired_interval([1.5, 2.5, 3.5], [1.0, 2.0, 3.0]) == (0.5, 0.5, 0.5, 3)  # equal differences: zero width
+    assert paired_interval([0.1, 0.2, 0.3], [0.1, 0.2, 0.3]) == (0.0, 0.0, 0.0, 3)
+    mean, low, high, n = paired_interval([1.0, math.nan, 3.0, 4.0], [0.0, 1.0, math.nan, 2.0])
+    assert (mean, n) == (1.5, 2) and low < 1.5 < high  # a pair with a NaN on either side is dropped
+    mean, low, high, n = paired_interval([2.0], [1.0])
+    assert (mean, n) == (1.0, 1) and math.isnan(low) and math.isnan(high)
+    assert math.isnan(paired_interval([math.nan], [1.0])[0])
+    assert bonferroni_level(1) == pytest.approx(0.95) and bonferroni_level(4) == pytest.approx(0.9875)
+    with pytest.raises(ValueError):
+        paired_interval([1.0, 2.0], [1.0])
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero(result):
+    same = rows(result, "small-copy")
+    assert set(same) == set(KPI_NAMES)
+    for kpi, row in same.items():
+        assert row["n"] == 12, kpi
+        assert (row["difference"], row["ci_low"], row["ci_high"]) == (0.0, 0.0, 0.0), kpi
+        assert row["baseline_mean"] == row["reform_mean"] and not row["significant"]
+
+
+def test_every_scenario_meets_the_same_citizens(result):
+    assert [s.seed for s in result.scenarios] == [99, 99, 99]  # more.yaml's own seed 5 is overridden
+    assert result.replications == 12 and all(s.replications == 12 for s in result.scenarios)
+    cases = {s.name: per_replication(result, s.name, "cases") for s in result.scenarios}
+    assert (cases["small"] == cases["small-more-windows"]).all()  # the same arrivals, whatever the windows
+    assert len(set(cases["small"])) > 1  # ...and different ones from one replication to the next
+
+
+def test_common_random_numbers_make_the_paired_interval_narrower_than_welch(result):
+    row = rows(result, "small-more-windows")["wait_mean"]
+    baseline = per_replication(result, "small", "wait_mean")
+    reform = per_replication(result, "small-more-windows", "wait_mean")
+    welch = scipy_stats.ttest_ind(reform, baseline, equal_var=False).confidence_interval(row["level"])
+    paired = scipy_stats.ttest_rel(reform, baseline).confidence_interval(row["level"])
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((paired.low, paired.high))
+    assert row["ci_high"] - row["ci_low"] < welch.high - welch.low
+
+
+def test_one_more_window_does_not_increase_the_mean_wait(result):
+    wait = rows(result, "small-more-windows")["wait_mean"]
+    assert wait["ci_high"] <= 0 and wait["significant"]
+    assert wait["difference"] == pytest.approx(wait["reform_mean"] - wait["baseline_mean"])
+    staff = rows(result, "small-more-windows")["staff_hours"]  # a window more is deterministic extra staff time
+    assert staff["difference"] > 0 and staff["ci_low"] == staff["ci_high"] == staff["difference"]
+
+
+def test_bonferroni_across_reforms(result):
+    assert result.level == pytest.approx(1 - 0.05 / 2)
+    assert {r["level"] for r in result.comparison} == {result.level}
+    assert "Bonferroni-adjusted for 2 reforms (each at level 0.975)" in result.method
+    summary = {(r["scenario"], r["kpi"]): r for r in result.summary}
+    assert len(summary) == 3 * len(KPI_NAMES)
+    wait = summary[("small", "wait_mean")]
+    assert wait["ci_low"] < wait["mean"] < wait["ci_high"] and wait["n"] == 12
+
+
+def test_the_package_re_exports_compare():
+    assert simcenter.compare is compare and callable(simcenter.compare)
+
+
+def test_library_is_every_shipped_scenario_but_the_baseline():
+    names = library()
+    assert "baseline" not in names and names == sorted(names)
+    assert all(shipped(name).is_file() for name in names)
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+@pytest.fixture(scope="module")
+def runs(files, tmp_path_factory):
+    """The CLI with --jobs 1 (table) and --jobs 2 (JSON)."""
+    base = tmp_path_factory.mktemp("compare")
+    outs = {}
+    for jobs, extra in ((1, []), (2, ["--json"])):
+        out = base / f"jobs{jobs}"
+        done = invoke("compare", SMALL, files["copy"], files["more"], "-r", 4, "--jobs", jobs, "--out", out, *extra)
+        assert done.exit_code == 0, done.stderr
+        outs[jobs] = (out, done)
+    return outs
+
+
+def test_cli_writes_the_results_directory(runs):
+    out, done = runs[1]
+    names = {p.name for p in out.iterdir()}
+    assert names == {"manifest.json", "kpis.parquet", "kpis.csv", "kpis_by_township.parquet", "summary.csv",
+                     "comparison.csv", "scenarios"}
+    assert sorted(p.name for p in (out / "scenarios").iterdir()) == [
+        "small-copy.resolved.yaml", "small-more-windows.resolved.yaml", "small.resolved.yaml"]
+    assert "seed: 99" in (out / "scenarios" / "small-more-windows.resolved.yaml").read_text()
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    assert list(kpis.columns[:2]) == ["scenario", "replication"] and set(KPI_NAMES) <= set(kpis.columns)
+    assert list(kpis["scenario"]) == ["small"] * 4 + ["small-copy"] * 4 + ["small-more-windows"] * 4
+    assert list(kpis["replication"]) == [0, 1, 2, 3] * 3
+    by_town = pd.read_parquet(out / "kpis_by_township.parquet")
+    assert len(by_town) == 3 * 4 * 2 and {"scenario", "replication", "township"} <= set(by_town.columns)
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["scenario", "kpi", "mean", "ci_low", "ci_high", "n"] and len(summary) == 3 * len(KPI_NAMES)
+    comparison = pd.read_csv(out / "comparison.csv")
+    assert list(comparison.columns) == list(COMPARISON_COLUMNS)
+    assert len(comparison) == 2 * len(KPI_NAMES) and comparison["significant"].dtype == bool
+    assert (comparison["level"] == 0.975).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["name"] for s in manifest["scenarios"]] == ["small", "small-copy", "small-more-windows"]
+    assert {s["seed"] for s in manifest["scenarios"]} == {99} and manifest["replications"] == 4
+    assert all(len(s["sha256"]) == 64 for s in manifest["scenarios"])
+    assert "Bonferroni-adjusted for 2 reforms (each at level 0.975)" in manifest["comparison_method"]
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_cli_table_states_the_method(runs):
+    stdout = runs[1][1].stdout
+    assert "small-more-windows vs small" in stdout and "wait_mean" in stdout and "97.5% CI" in stdout
+    assert "paired-t intervals over 4 replications with common random numbers, Bonferroni-adjusted for 2 reforms " \
+           "(each at level 0.975)" in " ".join(stdout.split())
+    more = stdout[stdout.index("small-more-windows vs small"):]  # with two reforms, one table per reform
+    wait = next(line for line in more.splitlines() if "wait_mean" in line)
+    assert wait.rstrip(" │").endswith("*")  # one more window: the wait falls, and the CI says so
+
+
+def test_cli_json(runs):
+    data = json.loads(runs[2][1].stdout)
+    assert data["baseline"] == "small" and data["reforms"] == ["small-copy", "small-more-windows"]
+    assert data["level"] == pytest.approx(0.975) and "Bonferroni" in data["method"]
+    assert len(data["summary"]) == 3 * len(KPI_NAMES) and len(data["comparison"]) == 2 * len(KPI_NAMES)
+    assert set(data["comparison"][0]) == set(COMPARISON_COLUMNS)
+
+
+def test_cli_same_results_whatever_the_number_of_jobs(runs):
+    one, two = runs[1][0], runs[2][0]
+    for name in ("comparison.csv", "kpis.csv", "summary.csv"):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_cli_refuses_two_scenarios_with_the_same_name(files, tmp_path):
+    done = invoke("compare", SMALL, files["same_name"], "--out", tmp_path / "never")
+    assert done.exit_code == 2
+    assert done.stderr == (f"{files['same_name']}: name: a name of its own, since compared scenarios are told apart "
+                           f"by name (got 'small', the name of {SMALL})\n")
+    assert not (tmp_path / "never").exists()
+
+
+def test_cli_bad_input_exits_2_and_writes_nothing(files, tmp_path):
+    done = invoke("compare", SMALL, files["more"], "--set", "horizon.dayz=3", "--out", tmp_path / "never")
+    assert done.exit_code == 2
+    assert done.stderr == "<--set>:1:1: horizon.dayz: a known key; did you mean days? (got 'dayz')\n"  # once, not per scenario
+    assert not (tmp_path / "never").exists()
+    broken = write(tmp_path / "broken.yaml", f"extends: {SMALL}\nname: broken\nhorizon: {{days: 0}}\n")
+    done = invoke("compare", SMALL, broken, "--out", tmp_path / "never")
+    assert done.exit_code == 2 and done.stderr.startswith(f"{broken}:3:") and "Traceback" not in done.stderr
+    assert not (tmp_path / "never").exists()
+    done = invoke("compare", SMALL, "--out", tmp_path / "never")
+    assert done.exit_code == 2 and "at least one reform" in done.stderr
+
+
+def test_cli_refuses_a_non_empty_out_without_force(runs, files):
+    out = runs[1][0]
+    done = invoke("compare", SMALL, files["copy"], "-r", 2, "--out", out)
+    assert done.exit_code == 2 and "--force" in done.stderr
+
+
+def test_cli_without_arguments_compares_the_baseline_with_the_library(tmp_path):
+    done = invoke("compare", "-r", 1, "--set", "horizon.days=2", "--set", "horizon.warmup_days=0",
+                  "--set", "horizon.drain_days=0", "--json", "--out", tmp_path / "library")
+    assert done.exit_code == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["baseline"] == "cangnan-status-quo" and len(data["reforms"]) == len(library())
+    manifest = json.loads((tmp_path / "library" / "manifest.json").read_text())
+    assert len(manifest["scenarios"]) == 1 + len(library())
+
+
+def test_compare_help_does_not_import_pandas():
+    code = ("import sys\nfrom simcenter.cli import main\n"
+            "try:\n    main(['compare', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY', [m for m in ('pandas', 'matplotlib', 'scipy', 'simpy') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out and "Bonferroni" in out

@@ -403,7 +403,46 @@ def validate(data: dict, marks: dict, file: str):
                 for loc, expected, got in cross_field_problems(scenario)]
     if problems:
         raise ScenarioError(sorted(set(problems), key=_line_order))
-    return scenario
+    return _apply_reforms(scenario, data, marks, file) if scenario.reforms else scenario
+
+
+def _apply_reforms(scenario, data, marks, file):
+    """The `reforms:` levers, each checked and located like any other key, then applied in order."""
+    from pydantic import ValidationError
+
+    from ..reforms import LEVERS, LeverError, apply
+    from .schema import cross_field_problems
+
+    problems, levers = [], []
+    for index, entry in enumerate(scenario.reforms):
+        at = ("reforms", str(index))
+        if len(entry) != 1:
+            problems.append(problem(_locate(at, marks, file)[1], at, "one lever name per list entry", sorted(entry)))
+            continue
+        (name, raw), = entry.items()
+        if name not in LEVERS:
+            problems.append(problem(_locate(at + (name,), marks, file)[1], at + (name,), _did_you_mean(name, LEVERS), name))
+            continue
+        try:
+            levers.append((index, name, LEVERS[name].params.model_validate(raw or {})))
+        except ValidationError as e:
+            for err in _most_specific(e.errors(), marks):
+                problems.append(_pydantic_problem({**err, "loc": at + (name,) + tuple(err["loc"])}, data, marks, file))
+    if problems:
+        raise ScenarioError(sorted(set(problems), key=_line_order))
+    result = scenario.model_copy(update={"reforms": []})
+    for index, name, params in levers:
+        at = ("reforms", str(index), name)
+        try:
+            result = apply(result, name, params)
+        except LeverError as e:
+            raise ScenarioError([problem(_locate(at + e.loc, marks, file)[1], at + e.loc, e.expected, e.got)]) from None
+        crossed = cross_field_problems(result)
+        if crossed:
+            loc, expected, got = crossed[0]
+            raise ScenarioError([problem(_locate(at, marks, file)[1], at, "a lever leaving a consistent scenario: "
+                                         f"{'.'.join(map(str, loc))}: {expected}", got)])
+    return result
 
 
 def _most_specific(errors: list[dict], marks: dict) -> list[dict]:
@@ -445,7 +484,12 @@ def _pydantic_problem(err: dict, data: dict, marks: dict, file: str) -> str:
     if kind == "missing":
         return problem(mark, path, "a value for this required key", show_got=False) + " (got nothing)"
     if kind == "extra_forbidden":
-        allowed = known_keys(Scenario, data, path[:-1]) or set()
+        if path[0] == "reforms" and len(path) >= 4:  # a lever's parameter
+            from ..reforms import LEVERS
+
+            allowed = set(known_keys(LEVERS[path[2]].params, {}, path[3:-1]) or ())
+        else:
+            allowed = known_keys(Scenario, data, path[:-1]) or set()
         allowed = {k for k in allowed if k != path[-1]}
         return problem(mark, path, _did_you_mean(path[-1], allowed) if allowed else "no such key", path[-1])
     if kind in ("union_tag_invalid", "union_tag_not_found"):

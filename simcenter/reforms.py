@@ -1,0 +1,335 @@
+"""Reform levers: named, documented, pure functions (Scenario, params) → Scenario.
+
+A scenario's `reforms:` list names levers with their parameters; they are applied in order,
+after `extends` and `--set`, and the resolved scenario (the one saved with results) records
+them in `reforms_applied` with every parameter spelled out. Defaults follow domain.md §5.1.
+Each lever changes only what its docstring says; tests diff resolved scenarios to check it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable
+
+from pydantic import Field
+
+from .scenario.schema import Distribution, Id, Month, NonNegative, Probability, Scenario, Strict, Triangular
+
+SizeClasses = list[str]
+
+
+def _tri(low: float, mode: float, high: float) -> Triangular:
+    return Triangular(dist="triangular", low=low, mode=mode, high=high)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+class FullEmpowerment(Strict):
+    items: list[Id] | None = None  # None: every delegable county item
+    extra_reviewers: dict[str, NonNegative] = {"A+": 1, "A": 1, "B": 1}  # by size class
+    joint_review_days: Distribution = _tri(1, 2, 4)  # former sign-offs, now a township joint review
+    error_rate: Probability = 0.0  # share of township decisions the county re-checks
+    recheck_days: Distribution = _tri(3, 5, 10)
+
+
+class UnifiedWindows(Strict):
+    mode: str = Field("unified", pattern="^(unified|domain)$")
+    groups: list[Id] = ["G2", "G3", "G4", "G5", "G25", "G34", "G2345"]  # merged in domain mode
+    generalist_factor: Annotated[float, Field(gt=0)] = 1.10
+    express_windows: Annotated[int, Field(ge=0)] = 0  # of the unified pool, for pickups and immediate items
+
+
+class Coordination(Strict):
+    signoff_mode: str = Field("parallel", pattern="^(parallel|sequential)$")
+    meeting_every_days: Annotated[int, Field(ge=1)] | None = 5
+    electronic: bool = True  # files and results move electronically: no shuttle wait, no transit
+    supplement_prob: Probability = 0.05
+    narrow_top: Annotated[float, Field(ge=0, lt=1)] = 0.3  # county lead-time triangles: high pulled to mode
+
+
+class OnlinePrecheck(Strict):
+    share: Probability = 0.4
+    incomplete_factor: Annotated[float, Field(ge=0, le=1)] = 0.3
+    repeat_incomplete_prob: Probability = 0.10  # with a standard checklist
+
+
+class AcceptWithGaps(Strict):
+    share: Probability = 0.6
+
+
+class VillageAgents(Strict):
+    share: Probability = 0.15
+    min_km: NonNegative = 5
+    every_days: Annotated[int, Field(ge=1)] = 5
+    time_factor: Annotated[float, Field(gt=0)] = 0.8
+
+
+class AppointmentsLever(Strict):
+    share: Probability = 0.2
+    slot_minutes: Annotated[float, Field(gt=0)] = 15
+    no_show: Probability = 0.1
+    reserved_windows: Annotated[int, Field(ge=0)] = 0  # per township, taken from its largest group
+
+
+class ExtendedHours(Strict):
+    size_classes: SizeClasses = ["A+", "A", "B"]
+    shift_share: Probability = 0.10  # of the morning's arrivals that move to the lunch window
+
+
+class MailDelivery(Strict):
+    mail_share: Probability = 0.8
+    e_certificates: list[Id] = ["ZR02", "GA02", "SJ03", "WJ03", "YJ01"]  # (A) pickup items made electronic
+
+
+class MobileServiceLever(Strict):
+    share: Probability = 0.3
+    min_km: NonNegative = 8
+    every_days: Annotated[int, Field(ge=1)] = 21  # about monthly
+
+
+class Seasonal(Strict):
+    group: Id = "G1"
+    windows: Annotated[int, Field(ge=1)] = 1
+    months: list[Month] = [10, 11, 12, 1, 2]
+    size_classes: SizeClasses = ["A", "B"]
+
+
+class Standby(Strict):
+    queue: Annotated[int, Field(ge=1)] = 8
+    windows: Annotated[int, Field(ge=1)] = 1
+
+
+class StaffingLever(Strict):
+    add_windows: dict[Id, int] = {}  # group → windows added (negative removes)
+    townships: list[Id] | None = None  # where add_windows applies (None: all, or by size class)
+    size_classes: SizeClasses | None = None
+    seasonal: Seasonal | None = None
+    standby: Standby | None = None
+    cross_train_share: Probability = 0.0  # of each township's windows that accept everything
+
+
+# --------------------------------------------------------------------------- the levers
+
+
+def full_empowerment(s: dict, p: FullEmpowerment) -> None:
+    """Delegable county items become township decisions with their township lead times; their
+    sign-offs become a township joint review (`staffing.joint_review_days`); reviewers are added
+    by size class; optionally the county re-checks a share of township decisions."""
+    chosen = p.items if p.items is not None else [i for i, item in s["items"].items()
+                                                  if item["delegable"] and item["route"] == "county"]
+    for item_id in chosen:
+        item = s["items"][item_id]
+        item.update(route="township", recheck_prob=p.error_rate, recheck_days=_dump(p.recheck_days))
+    s["staffing"]["joint_review_days"] = _dump(p.joint_review_days)
+    for town in s["townships"].values():
+        town["reviewers"] += p.extra_reviewers.get(town.get("size_class"), 0)
+
+
+def unified_windows(s: dict, p: UnifiedWindows) -> None:
+    """`mode: unified`: every window accepts every item and hands out results, one queue;
+    `mode: domain`: the named groups merge into one group D. Merged windows are generalists
+    (`staffing.generalist_factor`). `express_windows` keeps that many unified windows per
+    township (of 3 or more windows) for pickups and immediate items."""
+    s["staffing"]["generalist_factor"] = p.generalist_factor
+    groups, townships = s["window_groups"], s["townships"]
+    if p.mode == "unified":
+        merged = list(groups)
+        groups["U"] = {"accepts": sorted(s["departments"]), "generalist": True, "pickups": True}
+    else:
+        merged = [g for g in p.groups if g in groups]
+        accepts = sorted({name for g in merged for name in groups[g]["accepts"]})
+        groups["D"] = {"accepts": accepts, "generalist": True}
+    target = "U" if p.mode == "unified" else "D"
+    for town in townships.values():
+        moved = sum(town["windows"].pop(g, 0) for g in merged)
+        if moved:
+            town["windows"][target] = town["windows"].get(target, 0) + moved
+    for g in merged:
+        del groups[g]
+    if p.express_windows:
+        immediate = sorted(i for i, item in s["items"].items() if item["route"] == "immediate")
+        groups["EXPRESS"] = {"accepts": immediate, "generalist": True, "pickups": True}
+        for town in townships.values():
+            if town["windows"].get(target, 0) >= max(3, p.express_windows + 1):
+                town["windows"][target] -= p.express_windows
+                town["windows"]["EXPRESS"] = p.express_windows
+
+
+def coordination(s: dict, p: Coordination) -> None:
+    """Sign-offs in parallel, settled at joint-review meetings every few working days; files
+    sent electronically (no shuttle wait, no transit); fewer files sent back for supplements;
+    county lead-time triangles narrowed at the top."""
+    county = s["county"]
+    county.update(signoff_mode=p.signoff_mode, meeting_every_days=p.meeting_every_days,
+                  supplement_prob=p.supplement_prob)
+    if p.electronic:
+        county.update(shuttle_days="electronic", transit_days=0)
+    for item in s["items"].values():
+        lead = item.get("lead_days")
+        if lead and lead.get("dist") == "triangular":
+            lead["high"] = lead["mode"] + (1 - p.narrow_top) * (lead["high"] - lead["mode"])
+            if lead["high"] <= lead["low"]:
+                lead["high"] = lead["low"] + 1e-9
+
+
+def online_precheck(s: dict, p: OnlinePrecheck) -> None:
+    """A share of applicants pre-check documents online (their incomplete probability × factor);
+    a standard checklist lowers the probability of coming back still incomplete."""
+    s["behaviour"].update(precheck_share=p.share, precheck_incomplete_factor=p.incomplete_factor,
+                          repeat_incomplete_prob=p.repeat_incomplete_prob)
+
+
+def accept_with_gaps(s: dict, p: AcceptWithGaps) -> None:
+    """容缺: a share of incomplete submissions of `gaps_ok` items is accepted; the missing
+    document follows without a trip."""
+    s["behaviour"]["gaps_accept_share"] = p.share
+
+
+def village_agents(s: dict, p: VillageAgents) -> None:
+    """代办: a share of `agent_ok` cases from villages farther than `min_km` are handled by village
+    agents on weekly rounds (window time × time_factor): the citizen makes no trip."""
+    s["behaviour"]["agents"] = p.model_dump()
+
+
+def appointments(s: dict, p: AppointmentsLever) -> None:
+    """预约: a share of citizens book slots spread evenly over the day and are called first;
+    no-shows come as walk-ins; optionally windows reserved for bookings."""
+    s["behaviour"]["appointments"] = {"share": p.share, "slot_minutes": p.slot_minutes, "no_show": p.no_show}
+    if p.reserved_windows:
+        for town in s["townships"].values():
+            group = max(town["windows"], key=lambda g: town["windows"][g])
+            if town["windows"][group] > p.reserved_windows:
+                reserved = f"{group}_BOOKED"
+                s["window_groups"].setdefault(reserved, {**s["window_groups"][group], "booked_only": True})
+                town["windows"][group] -= p.reserved_windows
+                town["windows"][reserved] = town["windows"].get(reserved, 0) + p.reserved_windows
+
+
+def extended_hours(s: dict, p: ExtendedHours) -> None:
+    """延时: in centres of the given size classes one window (taken from the largest group)
+    accepts everything and stays open through lunch; a share of the morning's arrivals moves there."""
+    s["window_groups"]["LUNCH"] = {"accepts": sorted(s["departments"]), "generalist": True, "pickups": True,
+                                   "lunch": True}
+    for town in s["townships"].values():
+        if town.get("size_class") in p.size_classes:
+            group = max(town["windows"], key=lambda g: town["windows"][g])
+            town["windows"][group] -= 1
+            town["windows"]["LUNCH"] = 1
+    s["behaviour"]["lunch_shift_share"] = p.shift_share
+
+
+def mail_delivery(s: dict, p: MailDelivery) -> None:
+    """Free mailing: more citizens have results mailed; the named items get e-certificates
+    (result `notify`: no pickup at all)."""
+    s["behaviour"]["mail_share"] = p.mail_share
+    for item_id in p.e_certificates:
+        s["items"][item_id]["result"] = "notify"
+
+
+def mobile_service(s: dict, p: MobileServiceLever) -> None:
+    """流动服务: periodic visits to villages farther than `min_km` handle a share of their
+    immediate items on site: no trip."""
+    s["behaviour"]["mobile_service"] = p.model_dump()
+
+
+def staffing(s: dict, p: StaffingLever) -> None:
+    """Windows added to groups (in named townships or size classes), seasonal extra windows,
+    a standby window that opens when its queue is long, cross-trained windows accepting all."""
+    townships, groups = s["townships"], s["window_groups"]
+    for town_id, town in townships.items():
+        if _chosen(town_id, town, p.townships, p.size_classes):
+            for group, n in p.add_windows.items():
+                town["windows"][group] = max(0, town["windows"].get(group, 0) + n)
+    if p.seasonal:
+        name = f"{p.seasonal.group}_SEASON"
+        groups[name] = {**groups[p.seasonal.group], "months": p.seasonal.months}
+        for town_id, town in townships.items():
+            if _chosen(town_id, town, None, p.seasonal.size_classes):
+                town["windows"][name] = p.seasonal.windows
+    if p.standby:
+        groups["STANDBY"] = {"accepts": sorted(s["departments"]), "generalist": True,
+                             "standby_queue": p.standby.queue}
+        for town in townships.values():
+            town["windows"]["STANDBY"] = p.standby.windows
+    if p.cross_train_share:
+        groups["XT"] = {"accepts": sorted(s["departments"]), "generalist": True}
+        for town in townships.values():
+            windows = town["windows"]
+            for _ in range(round(p.cross_train_share * sum(windows.values()))):
+                group = max((g for g in windows if g != "XT"), key=lambda g: windows[g])
+                windows[group] -= 1
+                windows["XT"] = windows.get("XT", 0) + 1
+
+
+def _chosen(town_id, town, ids, classes) -> bool:
+    if ids is None and classes is None:
+        return True
+    return (ids is not None and town_id in ids) or (classes is not None and town.get("size_class") in classes)
+
+
+def _dump(dist) -> dict:
+    return dist.model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Lever:
+    name: str
+    params: type[Strict]
+    change: Callable[[dict, Any], None]
+
+    @property
+    def doc(self) -> str:
+        return " ".join((self.change.__doc__ or "").split())
+
+
+LEVERS = {lever.name: lever for lever in (
+    Lever("full_empowerment", FullEmpowerment, full_empowerment),
+    Lever("unified_windows", UnifiedWindows, unified_windows),
+    Lever("coordination", Coordination, coordination),
+    Lever("online_precheck", OnlinePrecheck, online_precheck),
+    Lever("accept_with_gaps", AcceptWithGaps, accept_with_gaps),
+    Lever("village_agents", VillageAgents, village_agents),
+    Lever("appointments", AppointmentsLever, appointments),
+    Lever("extended_hours", ExtendedHours, extended_hours),
+    Lever("mail_delivery", MailDelivery, mail_delivery),
+    Lever("mobile_service", MobileServiceLever, mobile_service),
+    Lever("staffing", StaffingLever, staffing),
+)}
+
+
+class LeverError(Exception):
+    """A lever's parameters are wrong, or it names something the scenario lacks."""
+
+    def __init__(self, loc: tuple, expected: str, got: Any):
+        super().__init__(f"{'.'.join(map(str, loc))}: {expected} (got {got!r})")
+        self.loc, self.expected, self.got = loc, expected, got
+
+
+def apply(scenario: Scenario, lever: str, params: Strict) -> Scenario:
+    """One lever, as a pure function: a new validated Scenario; the input is left untouched."""
+    from pydantic import ValidationError
+
+    data = copy.deepcopy(scenario.model_dump(mode="json"))
+    try:
+        LEVERS[lever].change(data, params)
+    except KeyError as e:  # a lever naming an item, group or township the scenario lacks
+        raise LeverError((), "ids that exist in the scenario", e.args[0]) from None
+    data["reforms_applied"] = data["reforms_applied"] + [{lever: params.model_dump(mode="json")}]
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise LeverError((), f"a valid result ({'.'.join(map(str, err['loc']))}: {err['msg']})", err.get("input")) from None
+
+
+def apply_all(scenario: Scenario, levers: list[tuple[str, Strict]]) -> Scenario:
+    """Levers in order, starting from the scenario without its `reforms:` list."""
+    result = scenario.model_copy(update={"reforms": []})
+    for name, params in levers:
+        result = apply(result, name, params)
+    return result
