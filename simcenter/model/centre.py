@@ -49,13 +49,15 @@ class Centre:
         self.windows = windows
         self.eligible = eligible  # kind -> indices of windows that accept it
         self.balk_queue_length = balk_queue_length
-        # kinds whose tickets compete with a kind's (share a window): the queue ahead of a citizen
-        kinds = range(len(eligible))
-        self.rivals = [[k for k in kinds if set(eligible[k]) & set(eligible[kind])] for kind in kinds]
-        self.accepted_kinds = [[k for k in kinds if w.accepts[k]] for w in windows]
+        # Waiting tickets are counted per set of eligible windows (a handful of sets, however
+        # many kinds): the queue ahead of a citizen is the tickets whose sets share a window.
+        sets = sorted(set(eligible))
+        self.set_of = [sets.index(e) for e in eligible]
+        self.rivals = [[j for j, other in enumerate(sets) if set(other) & set(mine)] for mine in sets]
+        self.window_sets = [[j for j, s in enumerate(sets) if w.index in s] for w in windows]
         self.standby = [w for w in windows if w.standby is not None]
         self.has_lunch_windows = any(w.lunch for w in windows)
-        self.waiting = [0] * len(eligible)  # waiting tickets per kind
+        self.waiting = [0] * len(sets)  # waiting tickets per set of eligible windows
         self.queue: list[Ticket] = []  # booked tickets first, each part in arrival order
         self.booked_waiting = 0
         self.calling = False
@@ -82,7 +84,7 @@ class Centre:
             self.booked_waiting += 1
         else:
             self.queue.append(ticket)
-        self.waiting[kind] += 1
+        self.waiting[self.set_of[kind]] += 1
         for window in self.standby:
             if window.free and window.accepts[kind]:
                 self._call_next(window)
@@ -91,7 +93,7 @@ class Centre:
     def queue_ahead(self, kind: int) -> int:
         """Waiting tickets that one of this kind's windows could call before this one."""
         waiting = self.waiting
-        return sum(waiting[k] for k in self.rivals[kind])
+        return sum(waiting[j] for j in self.rivals[self.set_of[kind]])
 
     def renege(self, ticket: Ticket, _timer=None) -> None:
         """The citizen's patience ran out (a timer callback): leave the queue unless already called."""
@@ -118,7 +120,7 @@ class Centre:
             return False
         if window.standby is not None and not window.opened:
             waiting = self.waiting
-            window.opened = sum(waiting[k] for k in self.accepted_kinds[window.index]) >= window.standby
+            window.opened = sum(waiting[j] for j in self.window_sets[window.index]) >= window.standby
             return window.opened
         return True
 
@@ -137,7 +139,7 @@ class Centre:
         window.opened = False  # nobody left for it: a standby window closes again
 
     def _left(self, ticket: Ticket) -> None:
-        self.waiting[ticket.kind] -= 1
+        self.waiting[self.set_of[ticket.kind]] -= 1
         if ticket.booked:
             self.booked_waiting -= 1
 
