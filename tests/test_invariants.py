@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from simcenter.model import Model, simulate
 from simcenter.model.calendar import Calendar
+from simcenter.model.citizen import CITIZEN, MOBILE_SERVICE
 from simcenter.model.records import BALKED, COMPLETED, DROPPED, OPEN, RENEGED, SENT_HOME, SERVED
 
 from conftest import scenario
@@ -37,6 +38,8 @@ def small_scenarios(draw):
             "window_minutes": {"dist": "lognormal", "mean": draw(st.floats(2, 15)), "cv": 0.7, "max": 60},
             "incomplete_prob": draw(st.sampled_from([0.0, 0.2, 0.5])),
             "result": draw(st.sampled_from(["none", "notify", "pickup"])),
+            "gaps_ok": draw(st.booleans()),
+            "agent_ok": draw(st.booleans()),
         }
         if route != "immediate":
             item["township_lead_days"] = TRI
@@ -45,7 +48,11 @@ def small_scenarios(draw):
             item["signoffs"] = draw(st.lists(st.sampled_from(depts), max_size=2))
         items[f"I{i}"] = item
     unified = draw(st.booleans())
-    groups = {"ALL": {"accepts": depts, "generalist": True}} if unified else {f"G{d}": [d] for d in depts}
+    groups = {"ALL": {"accepts": depts, "generalist": True}} if unified else {f"G{d}": {"accepts": [d]} for d in depts}
+    extra = draw(st.sampled_from([None, "booked_only", "standby_queue", "months", "lunch", "pickups"]))
+    if extra:  # one more group with a special window, accepting everything
+        groups["X"] = {"accepts": depts, extra: {"booked_only": True, "standby_queue": 3, "months": [3, 4],
+                                                 "lunch": True, "pickups": True}[extra]}
     townships = {
         f"t{k}": {
             "cases_per_day": draw(st.floats(5, 150)),
@@ -75,11 +82,20 @@ def small_scenarios(draw):
             "repeat_incomplete_prob": 0.3,
             "drop_after_incomplete_prob": draw(st.sampled_from([0.0, 0.3])),
             "mail_share": draw(st.sampled_from([0.0, 0.5])),
+            "precheck_share": draw(st.sampled_from([0.0, 0.5])),
+            "precheck_incomplete_factor": 0.3,
+            "gaps_accept_share": draw(st.sampled_from([0.0, 0.6])),
+            "agents": draw(st.sampled_from([None, {"share": 0.5, "min_km": 1, "every_days": 3}])),
+            "appointments": draw(st.sampled_from([None, {"share": 0.4, "no_show": 0.2}])),
+            "mobile_service": draw(st.sampled_from([None, {"share": 0.5, "min_km": 1, "every_days": 4}])),
+            "lunch_shift_share": draw(st.sampled_from([0.0, 0.2])),
         },
         "county": {"shuttle_days": draw(st.sampled_from(["daily", "electronic", ["tue", "fri"]])),
                    "transit_days": 1, "supplement_prob": draw(st.sampled_from([0.0, 0.3])), "signoff_days": TRI,
-                   "signoff_mode": draw(st.sampled_from(["sequential", "parallel"]))},
-        "staffing": {"availability": draw(st.sampled_from([1.0, 0.8])), "generalist_factor": 1.2},
+                   "signoff_mode": draw(st.sampled_from(["sequential", "parallel"])),
+                   "meeting_every_days": draw(st.sampled_from([None, 3]))},
+        "staffing": {"availability": draw(st.sampled_from([1.0, 0.8])), "generalist_factor": 1.2,
+                     "joint_review_days": TRI},
     }
 
 
@@ -106,11 +122,16 @@ def test_sample_path_invariants(data):
     for arrive, left, patience in zip(*(x[v["outcome"] == RENEGED] for x in (v["arrive"], v["done"], v["patience"]))):
         assert cal.open_minutes_between(arrive, left) <= patience + 1e-6
 
-    # conservation: every case is completed, dropped or open; every trip is a recorded visit
+    # conservation: every case is completed, dropped or open; every visit is recorded; every
+    # visit is a citizen's trip unless an agent made it; a mobile-service case makes none
     assert set(np.unique(c["status"])) <= {OPEN, COMPLETED, DROPPED}
-    assert np.all(c["trips"] >= 1) and np.all(c["official_trips"] <= c["trips"])
+    assert np.all(c["official_trips"] <= c["trips"])
     per_case = np.bincount(v["case"][v["case"] >= 0], minlength=len(c["trips"]))
-    assert np.array_equal(per_case, c["trips"])
+    assert np.array_equal(per_case, c["visits"])
+    citizen = c["handler"] == CITIZEN
+    assert np.array_equal(c["trips"][citizen], c["visits"][citizen]) and np.all(c["trips"][citizen] >= 1)
+    assert np.all(c["trips"][~citizen] == 0)
+    assert np.all(c["visits"][c["handler"] == MOBILE_SERVICE] == 0)
     assert np.all(np.isnan(c["lead_days"][c["status"] != COMPLETED]))
     assert np.all(c["lead_days"][c["status"] == COMPLETED] >= 0)
 
