@@ -9,8 +9,9 @@ Each lever changes only what its docstring says; tests diff resolved scenarios t
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import Field
 
@@ -35,14 +36,14 @@ class FullEmpowerment(Strict):
 
 
 class UnifiedWindows(Strict):
-    mode: str = Field("unified", pattern="^(unified|domain)$")
+    mode: Literal["unified", "domain"] = "unified"
     groups: list[Id] = ["G2", "G3", "G4", "G5", "G25", "G34", "G2345"]  # merged in domain mode
     generalist_factor: Annotated[float, Field(gt=0)] = 1.10
     express_windows: Annotated[int, Field(ge=0)] = 0  # of the unified pool, for pickups and immediate items
 
 
 class Coordination(Strict):
-    signoff_mode: str = Field("parallel", pattern="^(parallel|sequential)$")
+    signoff_mode: Literal["parallel", "sequential"] = "parallel"
     meeting_every_days: Annotated[int, Field(ge=1)] | None = 5
     electronic: bool = True  # files and results move electronically: no shuttle wait, no transit
     supplement_prob: Probability = 0.05
@@ -113,13 +114,37 @@ class StaffingLever(Strict):
 # --------------------------------------------------------------------------- the levers
 
 
+def _known(kind: str, names, known, loc: tuple) -> None:
+    """Every name must be one the scenario has (a typo must not silently select nothing)."""
+    listed = [(loc, names)] if isinstance(names, str) else [
+        (loc + (name,) if isinstance(names, dict) else loc + (i,), name) for i, name in enumerate(names)]
+    for where, name in listed:
+        if name not in known:
+            raise LeverError(where, f"{kind} of the scenario ({', '.join(sorted(map(str, known))[:12])})", name)
+
+
+def _size_classes(s: dict) -> set:
+    return {t.get("size_class") for t in s["townships"].values()} - {None}
+
+
+def _regular(groups: dict) -> list[str]:
+    """Window groups of plain windows (not seasonal, standby, lunch or reserved ones)."""
+    special = ("months", "standby_queue", "lunch", "booked_only")
+    return [g for g, spec in groups.items() if not any(spec.get(k) for k in special)]
+
+
 def full_empowerment(s: dict, p: FullEmpowerment) -> None:
     """Delegable county items become township decisions with their township lead times; their
     sign-offs become a township joint review (`staffing.joint_review_days`); reviewers are added
     by size class; optionally the county re-checks a share of township decisions."""
     chosen = p.items if p.items is not None else [i for i, item in s["items"].items()
                                                   if item["delegable"] and item["route"] == "county"]
-    for item_id in chosen:
+    _known("an item", chosen, s["items"], ("items",))
+    if "extra_reviewers" in p.model_fields_set:  # the defaults name the Cangnan size classes
+        _known("a size class", p.extra_reviewers, _size_classes(s), ("extra_reviewers",))
+    for i, item_id in enumerate(chosen):
+        if not s["items"][item_id]["delegable"]:
+            raise LeverError(("items", i), "a delegable item (with township_lead_days)", item_id)
         item = s["items"][item_id]
         item.update(route="township", recheck_prob=p.error_rate, recheck_days=_dump(p.recheck_days))
     s["staffing"]["joint_review_days"] = _dump(p.joint_review_days)
@@ -135,10 +160,12 @@ def unified_windows(s: dict, p: UnifiedWindows) -> None:
     s["staffing"]["generalist_factor"] = p.generalist_factor
     groups, townships = s["window_groups"], s["townships"]
     if p.mode == "unified":
-        merged = list(groups)
+        merged = _regular(groups)
         groups["U"] = {"accepts": sorted(s["departments"]), "generalist": True, "pickups": True}
     else:
         merged = [g for g in p.groups if g in groups]
+        if not merged:
+            raise LeverError(("groups",), f"window groups of the scenario ({', '.join(groups)})", p.groups)
         accepts = sorted({name for g in merged for name in groups[g]["accepts"]})
         groups["D"] = {"accepts": accepts, "generalist": True}
     target = "U" if p.mode == "unified" else "D"
@@ -199,7 +226,7 @@ def appointments(s: dict, p: AppointmentsLever) -> None:
     s["behaviour"]["appointments"] = {"share": p.share, "slot_minutes": p.slot_minutes, "no_show": p.no_show}
     if p.reserved_windows:
         for town in s["townships"].values():
-            group = max(town["windows"], key=lambda g: town["windows"][g])
+            group = max(_regular_in(town, s), key=lambda g: town["windows"][g])
             if town["windows"][group] > p.reserved_windows:
                 reserved = f"{group}_BOOKED"
                 s["window_groups"].setdefault(reserved, {**s["window_groups"][group], "booked_only": True})
@@ -210,13 +237,15 @@ def appointments(s: dict, p: AppointmentsLever) -> None:
 def extended_hours(s: dict, p: ExtendedHours) -> None:
     """延时: in centres of the given size classes one window (taken from the largest group)
     accepts everything and stays open through lunch; a share of the morning's arrivals moves there."""
+    if "size_classes" in p.model_fields_set:
+        _known("a size class", p.size_classes, _size_classes(s), ("size_classes",))
     s["window_groups"]["LUNCH"] = {"accepts": sorted(s["departments"]), "generalist": True, "pickups": True,
                                    "lunch": True}
     for town in s["townships"].values():
         if town.get("size_class") in p.size_classes:
-            group = max(town["windows"], key=lambda g: town["windows"][g])
+            group = max(_regular_in(town, s), key=lambda g: town["windows"][g])
             town["windows"][group] -= 1
-            town["windows"]["LUNCH"] = 1
+            town["windows"]["LUNCH"] = town["windows"].get("LUNCH", 0) + 1
     s["behaviour"]["lunch_shift_share"] = p.shift_share
 
 
@@ -224,7 +253,10 @@ def mail_delivery(s: dict, p: MailDelivery) -> None:
     """Free mailing: more citizens have results mailed; the named items get e-certificates
     (result `notify`: no pickup at all)."""
     s["behaviour"]["mail_share"] = p.mail_share
-    for item_id in p.e_certificates:
+    _known("an item", p.e_certificates, s["items"], ("e_certificates",))
+    for i, item_id in enumerate(p.e_certificates):
+        if s["items"][item_id]["result"] != "pickup":
+            raise LeverError(("e_certificates", i), "an item whose result is picked up", item_id)
         s["items"][item_id]["result"] = "notify"
 
 
@@ -235,32 +267,46 @@ def mobile_service(s: dict, p: MobileServiceLever) -> None:
 
 
 def staffing(s: dict, p: StaffingLever) -> None:
-    """Windows added to groups (in named townships or size classes), seasonal extra windows,
-    a standby window that opens when its queue is long, cross-trained windows accepting all."""
+    """Windows added to groups (in named townships or size classes); cross-trained windows
+    accepting everything (that share of each township's regular windows, rounded half up, taken
+    from its largest groups); seasonal extra windows; a standby window that opens when its queue
+    is long."""
     townships, groups = s["townships"], s["window_groups"]
+    _known("a window group", p.add_windows, groups, ("add_windows",))
+    _known("a township", p.townships or [], townships, ("townships",))
+    _known("a size class", p.size_classes or [], _size_classes(s), ("size_classes",))
     for town_id, town in townships.items():
         if _chosen(town_id, town, p.townships, p.size_classes):
             for group, n in p.add_windows.items():
                 town["windows"][group] = max(0, town["windows"].get(group, 0) + n)
+    if p.cross_train_share:
+        groups["XT"] = {"accepts": sorted(s["departments"]), "generalist": True}
+        for town in townships.values():
+            windows, regular = town["windows"], _regular_in(town, s)
+            for _ in range(math.floor(p.cross_train_share * sum(windows[g] for g in regular) + 0.5)):
+                group = max(regular, key=lambda g: windows[g])
+                windows[group] -= 1
+                windows["XT"] = windows.get("XT", 0) + 1
     if p.seasonal:
+        _known("a window group", p.seasonal.group, groups, ("seasonal", "group"))
+        if "size_classes" in p.seasonal.model_fields_set:
+            _known("a size class", p.seasonal.size_classes, _size_classes(s), ("seasonal", "size_classes"))
         name = f"{p.seasonal.group}_SEASON"
         groups[name] = {**groups[p.seasonal.group], "months": p.seasonal.months}
         for town_id, town in townships.items():
             if _chosen(town_id, town, None, p.seasonal.size_classes):
-                town["windows"][name] = p.seasonal.windows
+                town["windows"][name] = town["windows"].get(name, 0) + p.seasonal.windows
     if p.standby:
         groups["STANDBY"] = {"accepts": sorted(s["departments"]), "generalist": True,
                              "standby_queue": p.standby.queue}
         for town in townships.values():
-            town["windows"]["STANDBY"] = p.standby.windows
-    if p.cross_train_share:
-        groups["XT"] = {"accepts": sorted(s["departments"]), "generalist": True}
-        for town in townships.values():
-            windows = town["windows"]
-            for _ in range(round(p.cross_train_share * sum(windows.values()))):
-                group = max((g for g in windows if g != "XT"), key=lambda g: windows[g])
-                windows[group] -= 1
-                windows["XT"] = windows.get("XT", 0) + 1
+            town["windows"]["STANDBY"] = town["windows"].get("STANDBY", 0) + p.standby.windows
+
+
+def _regular_in(town: dict, s: dict) -> list[str]:
+    """A township's regular window groups that have windows (not XT, seasonal, standby...)."""
+    regular = set(_regular(s["window_groups"])) - {"XT", "LUNCH"}
+    return [g for g, n in town["windows"].items() if g in regular and n > 0]
 
 
 def _chosen(town_id, town, ids, classes) -> bool:
@@ -314,17 +360,24 @@ def apply(scenario: Scenario, lever: str, params: Strict) -> Scenario:
     """One lever, as a pure function: a new validated Scenario; the input is left untouched."""
     from pydantic import ValidationError
 
+    from .scenario.schema import cross_field_problems
+
+    if lever not in LEVERS:
+        raise LeverError((), f"a reform lever ({', '.join(LEVERS)})", lever)
     data = copy.deepcopy(scenario.model_dump(mode="json"))
-    try:
-        LEVERS[lever].change(data, params)
-    except KeyError as e:  # a lever naming an item, group or township the scenario lacks
-        raise LeverError((), "ids that exist in the scenario", e.args[0]) from None
+    LEVERS[lever].change(data, params)
     data["reforms_applied"] = data["reforms_applied"] + [{lever: params.model_dump(mode="json")}]
     try:
-        return Scenario.model_validate(data)
+        result = Scenario.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        raise LeverError((), f"a valid result ({'.'.join(map(str, err['loc']))}: {err['msg']})", err.get("input")) from None
+        raise LeverError((), f"a lever leaving a valid scenario: {'.'.join(map(str, err['loc']))}: {err['msg']}",
+                         err.get("input")) from None
+    problems = cross_field_problems(result)
+    if problems:
+        loc, expected, got = problems[0]
+        raise LeverError((), f"a lever leaving a consistent scenario: {'.'.join(map(str, loc))}: {expected}", got)
+    return result
 
 
 def apply_all(scenario: Scenario, levers: list[tuple[str, Strict]]) -> Scenario:

@@ -262,6 +262,8 @@ def _apply_set(data, marks, text: str, n: int) -> None:
     for depth, name in enumerate(path[:-1]):
         allowed = known_keys(Scenario, data, path[:depth])
         child = node.get(name) if isinstance(node, dict) else _list_get(node, name)
+        if child is None and isinstance(node, list):
+            raise ScenarioError([problem(mark, path[: depth + 1], f"a list index below {len(node)}", name)])
         if child is None:
             if allowed is not None and name not in allowed:
                 raise ScenarioError([problem(mark, path[: depth + 1], _did_you_mean(name, allowed), name)])
@@ -411,7 +413,6 @@ def _apply_reforms(scenario, data, marks, file):
     from pydantic import ValidationError
 
     from ..reforms import LEVERS, LeverError, apply
-    from .schema import cross_field_problems
 
     problems, levers = [], []
     for index, entry in enumerate(scenario.reforms):
@@ -437,11 +438,6 @@ def _apply_reforms(scenario, data, marks, file):
             result = apply(result, name, params)
         except LeverError as e:
             raise ScenarioError([problem(_locate(at + e.loc, marks, file)[1], at + e.loc, e.expected, e.got)]) from None
-        crossed = cross_field_problems(result)
-        if crossed:
-            loc, expected, got = crossed[0]
-            raise ScenarioError([problem(_locate(at, marks, file)[1], at, "a lever leaving a consistent scenario: "
-                                         f"{'.'.join(map(str, loc))}: {expected}", got)])
     return result
 
 

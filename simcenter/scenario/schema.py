@@ -425,7 +425,7 @@ class Staffing(Strict):
     joint_review_days: Distribution = Constant(dist="constant", value=0)  # township-route sign-offs
 
 
-Reform = dict[str, dict[str, Any]]
+Reform = dict[str, dict[str, Any] | None]  # {lever: params}; null or {} means the defaults
 
 
 class Scenario(Strict):
