@@ -28,87 +28,101 @@ def _tri(low: float, mode: float, high: float) -> Triangular:
 
 
 class FullEmpowerment(Strict):
-    items: list[Id] | None = None  # None: every delegable county item
-    extra_reviewers: dict[str, NonNegative] = {"A+": 1, "A": 1, "B": 1}  # by size class
-    joint_review_days: Distribution = _tri(1, 2, 4)  # former sign-offs, now a township joint review
-    error_rate: Probability = 0.0  # share of township decisions the county re-checks
-    recheck_days: Distribution = _tri(3, 5, 10)
+    items: list[Id] | None = Field(None, description="items to delegate (null: every delegable county item)")
+    extra_reviewers: dict[str, NonNegative] = Field(
+        {"A+": 1, "A": 1, "B": 1}, description="township reviewers added, by size class")
+    joint_review_days: Distribution = Field(
+        _tri(1, 2, 4), description="working days of the township joint review replacing former sign-offs")
+    error_rate: Probability = Field(0.0, description="share of township decisions the county re-checks")
+    recheck_days: Distribution = Field(_tri(3, 5, 10), description="working days a county re-check adds")
 
 
 class UnifiedWindows(Strict):
-    mode: Literal["unified", "domain"] = "unified"
-    groups: list[Id] = ["G2", "G3", "G4", "G5", "G25", "G34", "G2345"]  # merged in domain mode
-    generalist_factor: Annotated[float, Field(gt=0)] = 1.10
-    express_windows: Annotated[int, Field(ge=0)] = 0  # of the unified pool, for pickups and immediate items
+    mode: Literal["unified", "domain"] = Field(
+        "unified", description="unified: every window takes every item; domain: the named groups merge")
+    groups: list[Id] = Field(["G2", "G3", "G4", "G5", "G25", "G34", "G2345"],
+                             description="groups merged into D in domain mode")
+    generalist_factor: Annotated[float, Field(gt=0)] = Field(
+        1.10, description="window-time multiplier of merged (generalist) windows")
+    express_windows: Annotated[int, Field(ge=0)] = Field(
+        0, description="unified windows per township (of 3 or more) kept for pickups and immediate items")
 
 
 class Coordination(Strict):
-    signoff_mode: Literal["parallel", "sequential"] = "parallel"
-    meeting_every_days: Annotated[int, Field(ge=1)] | None = 5
-    electronic: bool = True  # files and results move electronically: no shuttle wait, no transit
-    supplement_prob: Probability = 0.05
-    narrow_top: Annotated[float, Field(ge=0, lt=1)] = 0.3  # county lead-time triangles: high pulled to mode
+    signoff_mode: Literal["parallel", "sequential"] = Field("parallel", description="how sign-offs are collected")
+    meeting_every_days: Annotated[int, Field(ge=1)] | None = Field(
+        5, description="sign-offs are settled at a joint-review meeting every N working days (null: none)")
+    electronic: bool = Field(True, description="files and results move electronically: no shuttle, no transit")
+    supplement_prob: Probability = Field(0.05, description="share of county files sent back for supplements")
+    narrow_top: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.3, description="county lead-time triangles: high pulled towards mode by this share")
 
 
 class OnlinePrecheck(Strict):
-    share: Probability = 0.4
-    incomplete_factor: Annotated[float, Field(ge=0, le=1)] = 0.3
-    repeat_incomplete_prob: Probability = 0.10  # with a standard checklist
+    share: Probability = Field(0.4, description="applicants who pre-check their documents online")
+    incomplete_factor: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.3, description="factor on their probability of incomplete documents")
+    repeat_incomplete_prob: Probability = Field(
+        0.10, description="probability of coming back still incomplete (standard checklist)")
 
 
 class AcceptWithGaps(Strict):
-    share: Probability = 0.6
+    share: Probability = Field(0.6, description="incomplete submissions of gaps_ok items accepted anyway")
 
 
 class VillageAgents(Strict):
-    share: Probability = 0.15
-    min_km: NonNegative = 5
-    every_days: Annotated[int, Field(ge=1)] = 5
-    time_factor: Annotated[float, Field(gt=0)] = 0.8
+    share: Probability = Field(0.15, description="agent_ok cases from distant villages handled by an agent")
+    min_km: NonNegative = Field(5, description="only villages farther than this from the centre")
+    every_days: Annotated[int, Field(ge=1)] = Field(5, description="working days between an agent's rounds")
+    time_factor: Annotated[float, Field(gt=0)] = Field(0.8, description="window-time factor for batched agent files")
 
 
 class AppointmentsLever(Strict):
-    share: Probability = 0.2
-    slot_minutes: Annotated[float, Field(gt=0)] = 15
-    no_show: Probability = 0.1
-    reserved_windows: Annotated[int, Field(ge=0)] = 0  # per township, taken from its largest group
+    share: Probability = Field(0.2, description="citizens who book a slot")
+    slot_minutes: Annotated[float, Field(gt=0)] = Field(15, description="slot length; slots spread over opening hours")
+    no_show: Probability = Field(0.1, description="bookings not kept (they come as walk-ins)")
+    reserved_windows: Annotated[int, Field(ge=0)] = Field(
+        0, description="windows per township reserved for bookings, taken from its largest group")
 
 
 class ExtendedHours(Strict):
-    size_classes: SizeClasses = ["A+", "A", "B"]
-    shift_share: Probability = 0.10  # of the morning's arrivals that move to the lunch window
+    size_classes: SizeClasses = Field(["A+", "A", "B"], description="centres that keep a window open over lunch")
+    shift_share: Probability = Field(0.10, description="share of the morning's arrivals that move to lunch time")
 
 
 class MailDelivery(Strict):
-    mail_share: Probability = 0.8
-    e_certificates: list[Id] = ["ZR02", "GA02", "SJ03", "WJ03", "YJ01"]  # (A) pickup items made electronic
+    mail_share: Probability = Field(0.8, description="share of results to collect that are mailed")
+    e_certificates: list[Id] = Field(["ZR02", "GA02", "SJ03", "WJ03", "YJ01"],
+                                     description="pickup items whose result becomes electronic (A)")
 
 
 class MobileServiceLever(Strict):
-    share: Probability = 0.3
-    min_km: NonNegative = 8
-    every_days: Annotated[int, Field(ge=1)] = 21  # about monthly
+    share: Probability = Field(0.3, description="immediate items of distant villages handled on site")
+    min_km: NonNegative = Field(8, description="only villages farther than this from the centre")
+    every_days: Annotated[int, Field(ge=1)] = Field(21, description="working days between visits (about monthly)")
 
 
 class Seasonal(Strict):
-    group: Id = "G1"
-    windows: Annotated[int, Field(ge=1)] = 1
-    months: list[Month] = [10, 11, 12, 1, 2]
-    size_classes: SizeClasses = ["A", "B"]
+    group: Id = Field("G1", description="group whose windows the seasonal windows copy")
+    windows: Annotated[int, Field(ge=1)] = Field(1, description="seasonal windows per township")
+    months: list[Month] = Field([10, 11, 12, 1, 2], description="months they are open")
+    size_classes: SizeClasses = Field(["A", "B"], description="centres that get them")
 
 
 class Standby(Strict):
-    queue: Annotated[int, Field(ge=1)] = 8
-    windows: Annotated[int, Field(ge=1)] = 1
+    queue: Annotated[int, Field(ge=1)] = Field(8, description="waiting citizens that open the standby window")
+    windows: Annotated[int, Field(ge=1)] = Field(1, description="standby windows per township")
 
 
 class StaffingLever(Strict):
-    add_windows: dict[Id, int] = {}  # group → windows added (negative removes)
-    townships: list[Id] | None = None  # where add_windows applies (None: all, or by size class)
-    size_classes: SizeClasses | None = None
-    seasonal: Seasonal | None = None
-    standby: Standby | None = None
-    cross_train_share: Probability = 0.0  # of each township's windows that accept everything
+    add_windows: dict[Id, int] = Field({}, description="windows added per group (negative removes)")
+    townships: list[Id] | None = Field(None, description="where add_windows applies (null and no size "
+                                                         "classes: everywhere)")
+    size_classes: SizeClasses | None = Field(None, description="where add_windows applies, by size class")
+    seasonal: Seasonal | None = Field(None, description="seasonal extra windows (see below)")
+    standby: Standby | None = Field(None, description="a standby window opened by a long queue")
+    cross_train_share: Probability = Field(
+        0.0, description="share of each township's regular windows cross-trained to take every item")
 
 
 # --------------------------------------------------------------------------- the levers
@@ -331,6 +345,27 @@ class Lever:
     @property
     def doc(self) -> str:
         return " ".join((self.change.__doc__ or "").split())
+
+    def parameters(self) -> list[tuple[str, str, str]]:
+        """(name, default as YAML, meaning) of each parameter."""
+        return [(name, _yaml(field.default), field.description or "") for name, field in self.params.model_fields.items()]
+
+
+def _yaml(value) -> str:
+    import json
+
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json", exclude_none=True)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def describe() -> str:
+    """Every lever, what it changes, and its parameters with defaults (`simcenter reforms`)."""
+    parts = []
+    for lever in LEVERS.values():
+        rows = "\n".join(f"| `{n}` | `{d}` | {m} |" for n, d, m in lever.parameters())
+        parts.append(f"## `{lever.name}`\n\n{lever.doc}\n\n| parameter | default | meaning |\n|---|---|---|\n{rows}\n")
+    return "\n".join(parts)
 
 
 LEVERS = {lever.name: lever for lever in (

@@ -703,3 +703,8 @@ def test_reform_corpus_cases_exist():
     for path in cases:
         text = path.read_text(encoding="utf-8")
         assert re.search(r"^# expect: (reform_\w+\.yaml|<--set>):\d+:\d+: reforms\.", text, flags=re.M), path.name
+
+
+def test_docs_list_every_lever_as_the_code_describes_it():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "reforms.md").read_text(encoding="utf-8")
+    assert R.describe() in text, "docs/reforms.md is out of date: paste `simcenter reforms` into it"
