@@ -217,9 +217,15 @@ def _print_summary(rows, as_json: bool) -> None:
 
 
 def _num(x: float) -> str:
-    if x != x:
-        return "n/a"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3f}"
+    """Four or so significant digits: 12,345 · 703.6 · 12.345 · 0.123."""
+    return _nums(x)[0]
+
+
+def _nums(*xs: float) -> list[str]:
+    """Numbers shown with the same decimals, those that suit the largest (a difference and its CI)."""
+    top = max((abs(x) for x in xs if x == x), default=0.0)
+    spec = ",.0f" if top >= 999.95 else ".1f" if top >= 99.9995 else ".3f"
+    return ["n/a" if x != x else format(x, spec) for x in xs]
 
 
 def _print_comparison(result, as_json: bool) -> None:
@@ -245,17 +251,26 @@ def _print_comparison(result, as_json: bool) -> None:
 
     terminal = Console()
     console = Console(width=terminal.width if terminal.is_terminal else 120)
-    whole = _comparison_table(result, result.reforms)
-    if len(result.reforms) <= 1 or console.measure(whole, options=console.options.update_width(10_000)).maximum <= console.width:
-        tables = [whole]
-    else:
-        tables = [_comparison_table(result, [reform]) for reform in result.reforms]
-    for table in tables:
-        console.print(table)
-    console.print(f"{result.method}.")
+    for chunk in _fitting(result.reforms, lambda chunk: _comparison_table(result, chunk), console):
+        console.print(_comparison_table(result, chunk))
     if result.reforms:
-        console.print("difference = reform − baseline; * = its interval excludes 0; "
-                      "each scenario's own 95% intervals are in summary.csv.")
+        console.print(f"difference = reform − baseline, * where its interval excludes 0: {result.method}. "
+                      "Each scenario's own 95% intervals are in summary.csv.")
+    else:
+        console.print(f"{result.method}.")
+
+
+def _fitting(reforms: list[str], table, console) -> list[list[str]]:
+    """Reforms in groups, in order, as many per table as fit the console's width (at least one)."""
+    unbounded = console.options.update_width(10_000)
+    chunks: list[list[str]] = [[]]
+    for reform in reforms:
+        wider = chunks[-1] + [reform]
+        if len(wider) == 1 or console.measure(table(wider), options=unbounded).maximum <= console.width:
+            chunks[-1] = wider
+        else:
+            chunks.append([reform])
+    return chunks
 
 
 def _comparison_table(result, reforms: list[str]):
@@ -278,8 +293,9 @@ def _comparison_table(result, reforms: list[str]):
         cells = [kpi, _num(means[(result.baseline, kpi)])]
         for reform in reforms:
             d = differences[(reform, kpi)]
-            ci = "" if math.isnan(d["ci_low"]) else f" [{_num(d['ci_low'])}, {_num(d['ci_high'])}]"
-            cells += [_num(means[(reform, kpi)]), f"{_num(d['difference'])}{ci}{' *' if d['significant'] else '  '}"]
+            difference, low, high = _nums(d["difference"], d["ci_low"], d["ci_high"])
+            ci = "" if math.isnan(d["ci_low"]) else f" [{low}, {high}]"
+            cells += [_num(means[(reform, kpi)]), f"{difference}{ci}{' *' if d['significant'] else '  '}"]
         table.add_row(*cells)
     return table
 

@@ -193,8 +193,11 @@ def test_cli_table_states_the_method(runs):
     assert "paired-t intervals over 4 replications with common random numbers, Bonferroni-adjusted for 2 reforms " \
            "(each at level 0.975)" in " ".join(stdout.split())
     more = stdout[stdout.index("small-more-windows vs small"):]  # with two reforms, one table per reform
-    wait = next(line for line in more.splitlines() if "wait_mean" in line)
-    assert wait.rstrip(" │").endswith("*")  # one more window: the wait falls, and the CI says so
+    def cell(kpi):
+        return next(line for line in more.splitlines() if line.startswith(f"│ {kpi} ")).rstrip(" │")
+
+    assert cell("staff_hours").endswith("*")  # a window more: more staff hours, every replication alike
+    assert cell("cases").endswith("0.000 [0.000, 0.000]")  # the same citizens come
 
 
 def test_cli_json(runs):
