@@ -16,8 +16,11 @@ def run(*args, **kwargs):
     return _run(*args, **kwargs)
 
 
-# Imported, not wrapped: the submodule simcenter.compare has the same name, and importing it
-# would replace a wrapper here with the module. simcenter/compare.py imports nothing heavy.
-from .compare import compare  # noqa: E402
+def compare(*args, **kwargs):
+    """Compare a baseline with reforms under common random numbers; see `simcenter.comparison.compare`."""
+    from .comparison import compare as _compare
+
+    return _compare(*args, **kwargs)
+
 
 __all__ = ["__version__", "compare", "load_scenario", "run"]

@@ -110,8 +110,8 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json):
     """
     from pathlib import Path
 
-    from .compare import compare as run_comparison
-    from .compare import library, load, shipped
+    from .comparison import compare as run_comparison
+    from .comparison import library, load, shipped
     from .results import prepare, write_compare
 
     if len(scenarios) == 1:
@@ -151,6 +151,14 @@ def validate(scenarios, sets):
         click.echo(f"ok: {name} ({spec.name}: {len(spec.townships)} townships, {len(spec.items)} items)")
     if failed:
         raise ScenarioError(failed)
+
+
+@main.command()
+def reforms():
+    """List the reform levers: what each changes, its parameters and their defaults."""
+    from .reforms import describe
+
+    click.echo(describe(), nl=False)
 
 
 @main.command()

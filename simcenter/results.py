@@ -154,7 +154,7 @@ def write_compare(out: Path, comparison, argv, executor: str) -> None:
     """Everything `simcenter compare` leaves behind, manifest last."""
     import pandas as pd
 
-    from .compare import COMPARISON_COLUMNS, file_stem
+    from .comparison import COMPARISON_COLUMNS, file_stem
     from .stats import LEVEL
 
     (out / "scenarios").mkdir(exist_ok=True)

@@ -708,3 +708,10 @@ def test_reform_corpus_cases_exist():
 def test_docs_list_every_lever_as_the_code_describes_it():
     text = (Path(__file__).resolve().parent.parent / "docs" / "reforms.md").read_text(encoding="utf-8")
     assert R.describe() in text, "docs/reforms.md is out of date: paste `simcenter reforms` into it"
+
+
+def test_the_reforms_command_prints_every_lever():
+    result = CliRunner().invoke(main, ["reforms"])
+    assert result.exit_code == 0
+    assert result.stdout == R.describe()
+    assert all(f"## `{name}`" in result.stdout for name in R.LEVERS)
