@@ -197,7 +197,7 @@ class Model:
         k = cal.day_at(t) + 1
         k += (phase - k) % every
         k = min(k, len(cal.day_start) - 1)
-        return cal.day_start[k] + self.first_open + 60 * case.draw(purpose, 1)  # in the first hour
+        return case.town.plan.time_of_day(cal.day_start[k], case.draw(purpose, 1))  # spread like visits
 
     # -- who comes, when -------------------------------------------------------------------
     def new_case(self, town: Town, t: float, u, item: ItemSpec) -> citizen.Case:
