@@ -193,11 +193,13 @@ class Model:
 
     def _next_round(self, case, t: float, every: int, purpose: int) -> float:
         cal = self.calendar
-        phase = int(case.draw(purpose, 1) * every)  # which day of the cycle serves the village
+        position = case.draw(purpose, 1) * every
+        phase = int(position)  # which day of the cycle serves the village
         k = cal.day_at(t) + 1
         k += (phase - k) % every
         k = min(k, len(cal.day_start) - 1)
-        return case.town.plan.time_of_day(cal.day_start[k], case.draw(purpose, 1))  # spread like visits
+        # the fractional part is a fresh uniform number: the time of day, spread like visits
+        return case.town.plan.time_of_day(cal.day_start[k], position - phase)
 
     # -- who comes, when -------------------------------------------------------------------
     def new_case(self, town: Town, t: float, u, item: ItemSpec) -> citizen.Case:
