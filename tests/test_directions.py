@@ -108,3 +108,18 @@ def test_the_status_quo_stays_inside_the_calibration_band():
     assert 5 <= queued <= 15, queued
     utilization = np.mean([r["window_utilization_mean"] for r in rows])
     assert 0.13 <= utilization <= 0.45, utilization
+
+
+def test_every_library_scenario_meets_the_same_citizens():
+    """Common random numbers by construction: reforms move citizens (bookings, lunch) or change
+    what happens to them, but every scenario creates the same cases with the same items."""
+    from simcenter.comparison import library
+
+    def citizens(name):
+        cases = simulate(load_scenario(name, ["horizon.days=3", "horizon.warmup_days=0", "horizon.drain_days=0"]), 0).cases
+        return sorted(zip(cases["township"].tolist(), cases["item"].tolist()))
+
+    baseline = citizens("baseline")
+    assert len(baseline) > 1500
+    for name in library():
+        assert citizens(name) == baseline, name

@@ -22,7 +22,7 @@ import simpy
 from ..scenario import schema
 from ..scenario.distributions import Dist, Sampler, make
 from . import citizen
-from .arrivals import DayPlan, day_factors, day_pieces, with_lunch_arrivals
+from .arrivals import DayPlan, day_factors, day_pieces
 from .backoffice import Meetings, ReviewOffice, Shuttle
 from .calendar import Calendar
 from .centre import Centre, Window
@@ -30,10 +30,10 @@ from .records import COMPLETED, COUNTY, IMMEDIATE, TOWNSHIP, Records
 
 ROUTES = {"immediate": IMMEDIATE, "township": TOWNSHIP, "county": COUNTY}
 # stream purposes
-ARRIVALS, CASES, SPARE, ABSENCES, CONSULTATIONS = 1, 2, 3, 4, 5
+ARRIVALS, CASES, SPARE, ABSENCES, CONSULTATIONS, LUNCH = 1, 2, 3, 4, 5, 6
 SEED_SCHEME = ("SeedSequence(seed, spawn_key=(replication, stream)); "
                "stream = (purpose * 1000 + township) * 1000 + sub; purposes: 1 arrivals, 2 case attributes, "
-               "3 spare case draws, 4 window absences (sub = window), 5 consultations")
+               "3 spare case draws, 4 window absences (sub = window), 5 consultations, 6 moves to lunch time")
 CASE_BLOCK = 256
 _UNIFORM = Dist(schema.Uniform(dist="uniform", low=0, high=1))
 
@@ -76,10 +76,12 @@ class Town:
         s, seed, rep = m.scenario, m.seed, m.replication
         self.index, self.id, self.spec = index, town_id, town
         self.centre = self._build_centre(m)
-        pieces = m.pieces
-        if self.centre.has_lunch_windows and s.behaviour.lunch_shift_share > 0:
-            pieces = with_lunch_arrivals(pieces, m.calendar.sessions, s.behaviour.lunch_shift_share)
-        self.plan = DayPlan(pieces, generator(seed, rep, stream_id(ARRIVALS, index)))
+        self.plan = DayPlan(m.pieces, generator(seed, rep, stream_id(ARRIVALS, index)))
+        sessions = m.calendar.sessions
+        has_lunch = self.centre.has_lunch_windows and len(sessions) > 1
+        self.lunch_share = s.behaviour.lunch_shift_share if has_lunch else 0.0
+        self.lunch = (sessions[0][1], sessions[1][0]) if has_lunch else None
+        self.lunch_rng = generator(seed, rep, stream_id(LUNCH, index))
         self._case_rng = generator(seed, rep, stream_id(CASES, index))
         self._rows: list[array] = []
         self.spare = Sampler(_UNIFORM, generator(seed, rep, stream_id(SPARE, index)))
@@ -109,6 +111,15 @@ class Town:
                                       group.lunch, group.booked_only, group.standby_queue))
         eligible = [tuple(w.index for w in windows if w.accepts[kind]) for kind in range(2 * len(m.item_ids) + 1)]
         return Centre(m.env, m.calendar, windows, eligible, s.behaviour.balk_queue_length)
+
+    def move_to_lunch(self, times: list[float], day_start: float) -> list[float]:
+        """Move a share of the morning's arrivals to the lunch window's hours, keeping their order
+        in the list: the same citizens arrive as without extended hours (common random numbers)."""
+        start, end = self.lunch
+        u = self.lunch_rng.random(len(times)).tolist()
+        share = self.lunch_share
+        return [day_start + start + (end - start) * v / share if t - day_start < start and v < share else t
+                for t, v in zip(times, u)]
 
     def next_draws(self) -> array:
         """The uniform numbers of the township's next case (drawn a block of cases at a time).
@@ -239,6 +250,8 @@ class Model:
             times = town.plan.arrivals(cal.day_start[k], town.expected[k])
             if not times:
                 continue
+            if town.lunch_share:
+                times = town.move_to_lunch(times, cal.day_start[k])
             consults = (town.plan.rng.random(len(times)) < town.consult_share).tolist()
             month_cum = self.item_cum[cal.dates[k].month]
             comers = []  # (time of the first visit, natural order, case; None for a consultation)

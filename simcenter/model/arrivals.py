@@ -75,13 +75,3 @@ def day_factors(scenario, calendar, township) -> list[float]:
         factors.append(f)
     return factors
 
-
-def with_lunch_arrivals(pieces, sessions, share: float):
-    """Move `share` of the morning's arrivals into the lunch closure (a window open over lunch)."""
-    if len(sessions) < 2 or share <= 0:
-        return pieces
-    lunch_start, lunch_end = sessions[0][1], sessions[1][0]
-    morning = sum(w for a, _, w in pieces if a < lunch_start)
-    moved = share * morning
-    out = [(a, b, w * (1 - share) if a < lunch_start else w) for a, b, w in pieces]
-    return sorted(out + [(lunch_start, lunch_end, moved)])
