@@ -23,4 +23,28 @@ def compare(*args, **kwargs):
     return _compare(*args, **kwargs)
 
 
-__all__ = ["__version__", "compare", "load_scenario", "run"]
+def sweep(experiment, out=None, jobs: int = 1, scheduler: str | None = None, resume: bool = False):
+    """Run a batch experiment file and return its tidy table (one row per point × replication).
+
+    With `out` the results directory is written as by `simcenter sweep`; without, the shards go
+    to a temporary directory that is removed afterwards.
+    """
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .experiment import load_experiment
+    from .results import write_sweep
+    from .sweep import run_sweep
+
+    spec = load_experiment(experiment)
+    with tempfile.TemporaryDirectory() as scratch:
+        target = Path(out) if out else Path(scratch)
+        outcome = run_sweep(spec, target, jobs=jobs, scheduler=scheduler, resume=resume)
+        if out:
+            write_sweep(target, spec, outcome, ["simcenter.sweep", str(experiment)])
+    return pd.DataFrame(outcome.kpis)
+
+
+__all__ = ["__version__", "compare", "load_scenario", "run", "sweep"]

@@ -134,6 +134,55 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json):
 
 
 @main.command()
+@click.argument("experiment", type=click.Path(dir_okay=False))
+@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
+              help="local worker processes (0 = one per core)")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="run on this Dask cluster (default: $DASK_SCHEDULER_ADDRESS, else local processes)")
+@click.option("--resume", is_flag=True, help="continue in --out, recomputing only unfinished tasks")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a key of the base scenario")
+@click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME)")
+@click.option("--force", is_flag=True, help="write into a non-empty --out (finished shards are reused)")
+@_errors_handled
+def sweep(experiment, jobs, scheduler, resume, sets, out, force):
+    """Run a batch experiment: every point of its design, in tasks of replications.
+
+    Exit status 3 if some points failed (the others are written), 130 if interrupted (what
+    finished is kept: run again with --resume).
+    """
+    import time
+    from pathlib import Path
+
+    from .experiment import load_experiment
+    from .results import OutputError, prepare, write_sweep
+    from .sweep import run_sweep
+
+    if jobs != 1 and scheduler:
+        raise click.UsageError("give either --jobs or --scheduler")
+    spec = load_experiment(experiment, sets)
+    target = Path(out) if out else Path("results") / spec.spec.name
+    if resume:
+        if not target.is_dir():
+            raise OutputError(f"{target}: nothing to resume (got no such directory)")
+    else:
+        prepare(target, force)
+    start = time.perf_counter()
+    with _progress(1, f"{spec.spec.name}: {len(spec.points)} points", unit="tasks") as advance:
+        outcome = run_sweep(spec, target, jobs=jobs, scheduler=scheduler, resume=resume,
+                            progress=lambda what, done, total: advance.set(done, total),
+                            say=lambda message: click.echo(message, err=True))
+    write_sweep(target, spec, outcome, sys.argv)
+    click.echo(f"{len(spec.points)} points, {sum(outcome.replications.values())} replications: "
+               f"{outcome.computed} tasks computed, {outcome.reused} reused, {time.perf_counter() - start:.1f} s "
+               f"({outcome.executor})", err=True)
+    for point, error in sorted(outcome.failed.items()):
+        click.echo(f"point {point} failed ({spec.points[point].label()}): {error}", err=True)
+    click.echo(str(target))
+    if outcome.failed:
+        sys.exit(3)
+
+
+@main.command()
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
 @_errors_handled
@@ -191,8 +240,14 @@ class _progress:
         console = Console(stderr=True)
         self.bar = Progress(console=console, disable=not console.is_terminal, transient=True)
         self.bar.start()
-        task = self.bar.add_task(f"{self.label}: {self.unit}", total=self.total)
-        return lambda n=1: self.bar.advance(task, n)
+        self.task = self.bar.add_task(f"{self.label}: {self.unit}", total=self.total)
+        return self
+
+    def __call__(self, n: int = 1) -> None:
+        self.bar.advance(self.task, n)
+
+    def set(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
 
     def __exit__(self, *exc):
         self.bar.stop()

@@ -178,3 +178,42 @@ def write_compare(out: Path, comparison, argv, executor: str) -> None:
     }
     write_text(out / "manifest.json", json.dumps(
         manifest(comparison.scenarios, argv, comparison.replications, executor, extra), indent=2) + "\n")
+
+
+def write_sweep(out: Path, experiment, outcome, argv) -> None:
+    """Everything `simcenter sweep` leaves beside its shards, manifest last."""
+    import pandas as pd
+
+    from .model import SEED_SCHEME
+
+    write_table(out / "kpis.parquet", pd.DataFrame(outcome.kpis))
+    write_table(out / "kpis_by_township.parquet", pd.DataFrame(outcome.by_township))
+    write_table(out / "summary.csv", pd.DataFrame(outcome.summary))
+    if outcome.effects:
+        write_table(out / "effects.csv", pd.DataFrame(outcome.effects))
+    spec = experiment.spec
+    manifest = {
+        **_identity(argv),
+        "experiment": {"name": spec.name, "file": experiment.path.name,
+                       "sha256": hashlib.sha256(experiment.path.read_bytes()).hexdigest(),
+                       "design": spec.design, "factors": experiment.factors},
+        "points": [{"point": p.index, "factors": p.values, "sha256": scenario_sha256(p.scenario),
+                    "replications": outcome.replications.get(p.index, 0)} for p in experiment.points],
+        "failed": {str(k): v for k, v in sorted(outcome.failed.items())},
+        "seed": experiment.points[0].scenario.seed if experiment.points else None,
+        "seed_scheme": SEED_SCHEME + "; every point uses the same spawn keys: common random numbers",
+        "replications": spec.replications if spec.replications != "auto" else
+        {"auto": spec.precision.model_dump()},
+        "executor": outcome.executor,
+        "cluster_versions": outcome.versions,
+        "tasks": {"computed": outcome.computed, "reused": outcome.reused},
+    }
+    write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+
+
+def _identity(argv) -> dict:
+    from . import __version__
+
+    return {"tool": "simcenter", "version": __version__, "git": _git_sha(), "python": sys.version.split()[0],
+            "platform": platform.platform(terse=True), "packages": {p: _version(p) for p in PACKAGES},
+            "argv": list(argv), "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}

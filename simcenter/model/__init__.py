@@ -35,6 +35,7 @@ SEED_SCHEME = ("SeedSequence(seed, spawn_key=(replication, stream)); "
                "stream = (purpose * 1000 + township) * 1000 + sub; purposes: 1 arrivals, 2 case attributes, "
                "3 spare case draws, 4 window absences (sub = window), 5 consultations, 6 moves to lunch time")
 CASE_BLOCK = 256
+MAX_ARRIVALS = 10_000_000  # expected per replication: beyond this a run would take hours and gigabytes
 _UNIFORM = Dist(schema.Uniform(dist="uniform", low=0, high=1))
 
 
@@ -167,6 +168,9 @@ class Model:
         self.agent_time_factor = b.agents.time_factor if b.agents else 1.0
         self.first_open = self.calendar.sessions[0][0]
         self.towns = [Town(self, i, town_id, town) for i, (town_id, town) in enumerate(s.townships.items())]
+        expected = sum(sum(t.expected) for t in self.towns)
+        if expected > MAX_ARRIVALS:
+            raise ValueError(f"{expected:,.0f} expected arrivals per replication exceed the limit of {MAX_ARRIVALS:,}")
         self.cases: list[citizen.Case] = []
         self.records.windows = [[w.group for w in t.centre.windows] for t in self.towns]
 

@@ -1,0 +1,252 @@
+"""Experiment files: a base scenario, factors, a design, replications → validated points.
+
+An experiment is one YAML file (docs/experiments.md). Each point of its design is the base
+scenario with the point's factor values applied: dotted scenario keys as `--set` overrides,
+`reforms.LEVER` switched off/on (or given parameters), `reforms.LEVER.PARAM` with the lever on.
+Every point is resolved and validated before anything runs; an error names the point's
+factor values and the line of the experiment file the value came from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+
+from .scenario.load import (ScenarioError, SET_SOURCE, _line_order, _most_specific, _pydantic_problem, parse_yaml,
+                            problem, read_document, scenario_path, validate)
+from .scenario.schema import Strict
+
+HEADLINE_KPIS = ["wait_mean", "wait_p90", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
+                 "lead_days_mean", "window_utilization_mean", "staff_hours"]
+OFF, ON = "off", "on"
+
+
+class Precision(Strict):
+    """`replications: auto`: add replications until the KPI's 95% CI half-width is small enough."""
+
+    kpi: str = "wait_mean"
+    relative_half_width: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    min: Annotated[int, Field(ge=2)] = 5
+    max: Annotated[int, Field(ge=2, le=100_000)] = 50
+
+
+class ExperimentSpec(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    description: str = ""
+    base: str = "baseline"  # a scenario file (relative to the experiment) or a shipped scenario's name
+    design: Literal["grid", "points", "factorial"] = "grid"
+    factors: dict[str, Annotated[list[Any], Field(min_length=1)]] = {}
+    points: list[dict[str, Any]] | None = None
+    replications: Annotated[int, Field(ge=1, le=100_000)] | Literal["auto"] = 10
+    precision: Precision | None = None
+    seed: Annotated[int, Field(ge=0, lt=2**63)] | None = None
+    chunk: Annotated[int, Field(ge=1, le=1000)] = 5  # replications per task
+    kpis: list[str] = HEADLINE_KPIS
+    sets: list[str] = []  # --set overrides applied to the base for every point
+
+    @field_validator("kpis")
+    @classmethod
+    def _known_kpis(cls, v):
+        from .kpis import KPI_NAMES
+
+        unknown = [k for k in v if k not in KPI_NAMES]
+        if unknown:
+            raise ValueError(f"KPI names from docs/kpis.md (unknown: {', '.join(unknown)})")
+        return v
+
+
+@dataclass
+class Point:
+    index: int
+    values: dict[str, Any]  # factor → value
+    scenario: Any  # the resolved, validated Scenario
+
+    def label(self) -> str:
+        return ", ".join(f"{k}={_text(v)}" for k, v in self.values.items()) or "the base scenario"
+
+
+@dataclass
+class Experiment:
+    spec: ExperimentSpec
+    path: Path
+    points: list[Point]
+
+    @property
+    def factors(self) -> list[str]:
+        return list(self.points[0].values) if self.points else []
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def load_experiment(path: str | Path, extra_sets: list[str] | tuple[str, ...] = ()) -> Experiment:
+    """Read and validate an experiment and every point of its design (ScenarioError if any is bad)."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError([problem((file, 1, 1), (), "a readable experiment file", str(e))]) from None
+    data, marks = parse_yaml(text, file)
+    if not isinstance(data, dict):
+        raise ScenarioError([problem((file, 1, 1), (), "a mapping of experiment keys", data)])
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(sorted({_pydantic_problem(err, {}, marks, file) for err in _most_specific(e.errors(), marks)},
+                                   key=_line_order)) from None
+    problems = _design_problems(spec, marks, file)
+    if problems:
+        raise ScenarioError(problems)
+    base = _base_path(spec.base, path)
+    points, problems = [], []
+    for index, (values, where) in enumerate(_design(spec)):
+        try:
+            points.append(Point(index, values, _resolve(spec, base, values, where, marks, file, list(extra_sets))))
+        except ScenarioError as e:
+            label = ", ".join(f"{k}={_text(v)}" for k, v in values.items())
+            problems.extend(f"{line} [point {index}: {label}]" for line in e.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return Experiment(spec, path, points)
+
+
+def _base_path(base: str, experiment: Path) -> Path:
+    relative = experiment.parent / base
+    return relative if relative.exists() else scenario_path(base)
+
+
+def _design_problems(spec: ExperimentSpec, marks, file) -> list[str]:
+    out = []
+    if spec.design == "points" and not spec.points:
+        out.append(problem(marks.get(("design",), (file, 1, 1)), "points", "a list of points for design: points", None))
+    if spec.design != "points" and spec.points is not None:
+        out.append(problem(marks[("points",)], "points", "points only with design: points", spec.design))
+    if spec.design == "factorial":
+        for key, levels in spec.factors.items():
+            if len(levels) != 2:
+                out.append(problem(marks[("factors", key)], ("factors", key), "two levels (low, high) in a factorial", levels))
+    if spec.replications == "auto" and spec.precision is None:
+        out.append(problem(marks[("replications",)], "replications", "a precision: section with replications: auto", "auto"))
+    return out
+
+
+def _design(spec: ExperimentSpec):
+    """(factor values, where each value is in the file) for every point, in a fixed order."""
+    if spec.design == "points":
+        for i, point in enumerate(spec.points):
+            yield dict(point), {k: ("points", str(i), k) for k in point}
+        return
+    keys = list(spec.factors)
+    for combo in itertools.product(*(range(len(spec.factors[k])) for k in keys)):
+        yield ({k: spec.factors[k][j] for k, j in zip(keys, combo)},
+               {k: ("factors", k, str(j)) for k, j in zip(keys, combo)})
+
+
+_LEVER = re.compile(r"^reforms\.([a-z_]+)(?:\.(.+))?$")
+
+
+def _resolve(spec, base: Path, values: dict, where: dict, marks, file, extra_sets: list[str]):
+    """The point's scenario: the base, the experiment's sets, its dotted keys, then its levers."""
+    from .reforms import LEVERS
+
+    data, base_marks = read_document(base)
+    levers: dict[str, dict] = {}
+    sets: list[tuple[str, tuple | None]] = [(s, None) for s in [*spec.sets, *extra_sets]]
+    if spec.seed is not None:
+        sets.append((f"seed={spec.seed}", ("seed",)))
+    for key, value in values.items():
+        lever = _LEVER.match(key)
+        if lever is None:
+            sets.append((f"{key}={json.dumps(value)}", where[key]))
+            continue
+        name, param = lever.groups()
+        if name not in LEVERS:
+            raise ScenarioError([problem(marks.get(where[key][:2], (file, 1, 1)), where[key][:2],
+                                         f"a reform lever ({', '.join(LEVERS)})", name)])
+        if param is None:
+            if value in (OFF, None, False):
+                continue
+            levers.setdefault(name, {}).update({} if value in (ON, True) else value)
+        else:  # a parameter, maybe nested (reforms.staffing.add_windows.G1)
+            target = levers.setdefault(name, {})
+            *parents, last = param.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[last] = value
+    if levers:
+        listed = list(data.get("reforms") or []) + [{n: p} for n, p in levers.items()]
+        sets.append((f"reforms={json.dumps(listed)}", "levers"))
+    from .scenario.load import apply_sets
+
+    try:
+        apply_sets(data, base_marks, [s for s, _ in sets])
+        return validate(data, base_marks, str(base))
+    except ScenarioError as e:
+        raise ScenarioError([_relocate(line, sets, where, values, marks, file) for line in e.problems]) from None
+
+
+def _relocate(line: str, sets, where, values, marks, file) -> str:
+    """A `<--set>:N` problem points at the factor value in the experiment file instead."""
+    if not line.startswith(SET_SOURCE + ":"):
+        return line
+    n = int(line.split(":")[1])
+    origin = sets[n - 1][1]
+    rest = line.split(":", 3)[3]
+    if origin is None:
+        return line
+    if origin == "levers":  # a lever parameter: point at the first lever factor of the point
+        origin = next((where[k] for k in values if k.startswith("reforms.")), ("factors",))
+    mark = marks.get(tuple(origin), marks.get(tuple(origin[:2]), (file, 1, 1)))
+    return f"{mark[0]}:{mark[1]}:{mark[2]}:{rest}"
+
+
+# --------------------------------------------------------------------------- factorial effects
+
+
+def factorial_effects(rows: list[dict], factors: list[str], kpi: str) -> list[dict]:
+    """Main effects and interactions of a 2^k factorial, with a t interval over replications.
+
+    Levels are coded −1 (first listed) and +1 (second). The effect of a set S of factors is the
+    mean response where the product of their codes is +1 minus where it is −1, i.e.
+    2/2^k · Σ_points sign_S · y; computed within each replication (every point of a
+    replication meets the same citizens), then a Student t interval over the replications.
+    """
+    from .stats import t_interval
+
+    levels = {}
+    for f in factors:
+        seen = []
+        for r in rows:
+            if r[f] not in seen:
+                seen.append(r[f])
+        levels[f] = seen
+    by_rep: dict[int, list[dict]] = {}
+    for r in rows:
+        by_rep.setdefault(r["replication"], []).append(r)
+    k = len(factors)
+    out = []
+    for size in range(1, k + 1):
+        for subset in itertools.combinations(factors, size):
+            per_rep = []
+            for rep_rows in by_rep.values():
+                if len(rep_rows) != 2**k:
+                    continue
+                total = 0.0
+                for r in rep_rows:
+                    sign = 1
+                    for f in subset:
+                        sign *= 1 if levels[f].index(r[f]) == 1 else -1
+                    total += sign * r[kpi]
+                per_rep.append(total * 2 / 2**k)
+            mean, low, high, n = t_interval(per_rep)
+            out.append({"kpi": kpi, "effect": " × ".join(subset), "order": size, "estimate": mean,
+                        "ci_low": low, "ci_high": high, "n": n})
+    return out

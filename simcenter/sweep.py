@@ -1,0 +1,307 @@
+"""Batch experiments: (point, chunk of replications) tasks on any concurrent.futures Executor.
+
+Local processes by default; a Dask distributed cluster's executor with a scheduler address.
+Each finished task is written at once, atomically, to a content-addressed shard:
+shards/<hash of the resolved point, replication range, seed scheme, model version>.parquet, so
+`--resume` recomputes nothing that finished and an interrupted sweep keeps what it did. The
+final tables are assembled from the shards in (point, replication) order, so they are the same
+bytes whatever the executor, the number of workers or the order tasks finished in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+
+SHARDS = "shards"
+
+
+@dataclass
+class Task:
+    point: int
+    first: int  # replications first..last-1
+    last: int
+    key: str  # content address of the shard
+
+
+@dataclass
+class SweepOutcome:
+    kpis: list[dict] = field(default_factory=list)  # point × replication, with factor columns
+    by_township: list[dict] = field(default_factory=list)
+    summary: list[dict] = field(default_factory=list)  # point × KPI
+    effects: list[dict] = field(default_factory=list)  # factorial designs
+    failed: dict[int, str] = field(default_factory=dict)  # point → error
+    computed: int = 0  # tasks run now
+    reused: int = 0  # tasks found finished in the shards
+    replications: dict[int, int] = field(default_factory=dict)  # point → replications run
+    executor: str = ""
+    versions: dict = field(default_factory=dict)
+
+
+def run_chunk(scenario, first: int, last: int) -> list[tuple]:
+    """Task (runs on a worker): replications first..last-1 → [(replication, county, townships)]."""
+    from .runner import replicate
+
+    return [replicate(scenario, r)[:3] for r in range(first, last)]
+
+
+def task_key(scenario, first: int, last: int) -> str:
+    from .model import SEED_SCHEME
+    from .results import scenario_sha256
+
+    text = json.dumps([scenario_sha256(scenario), first, last, SEED_SCHEME, __version__])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def open_executor(jobs: int, scheduler: str | None):
+    """(executor, description, versions, closer) for local processes or a Dask cluster."""
+    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if not scheduler and jobs == 1:
+        return InlineExecutor(), "in-process: 1", {}, lambda: None
+    if not scheduler:
+        from .runner import local_executor
+
+        jobs = jobs or os.cpu_count() or 1
+        pool = local_executor(jobs)
+        return pool, f"local processes: {jobs}", {}, lambda: pool.shutdown(wait=True, cancel_futures=True)
+    try:
+        from distributed import Client
+    except ImportError:
+        from .results import OutputError
+
+        raise OutputError('--scheduler needs Dask: pip install "simcenter[dask]"') from None
+    client = Client(scheduler, timeout="20s")
+    versions = client.get_versions(check=True)  # raises if workers' packages differ from ours
+    workers = client.run(_simcenter_version)
+    if set(workers.values()) - {__version__}:
+        client.close()
+        raise RuntimeError(f"workers run other simcenter versions than {__version__}: {sorted(set(workers.values()))}")
+    recorded = {"scheduler": versions.get("scheduler", {}).get("packages", {}), "workers": len(workers),
+                "simcenter": __version__}
+    executor = client.get_executor()
+    return executor, f"dask: {scheduler} ({len(workers)} workers)", recorded, client.close
+
+
+class InlineExecutor(Executor):
+    """One job: run each task in this process when it is submitted."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as e:  # noqa: BLE001 - delivered through the future, like a pool would
+            future.set_exception(e)
+        return future
+
+
+def _simcenter_version() -> str:
+    import simcenter
+
+    return simcenter.__version__
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def run_sweep(experiment, out: Path, jobs: int = 1, scheduler: str | None = None, resume: bool = False,
+              progress: Callable[[str, int, int], None] | None = None, say: Callable[[str], None] = lambda m: None
+              ) -> SweepOutcome:
+    """Run every point's replications (to precision if `replications: auto`), writing shards as they finish."""
+    spec = experiment.spec
+    shards = out / SHARDS
+    shards.mkdir(parents=True, exist_ok=True)
+    outcome = SweepOutcome()
+    rows: dict[int, dict[int, tuple]] = {p.index: {} for p in experiment.points}  # point → rep → result
+    previous = _previous_index(out) if resume else {}
+    planned = [(p, 0, spec.precision.min if spec.replications == "auto" else spec.replications)
+               for p in experiment.points]
+    executor, outcome.executor, outcome.versions, close = open_executor(jobs, scheduler)
+    try:
+        while planned:
+            tasks = [t for p, a, b in planned for t in _tasks(p, a, b, spec.chunk)]
+            _explain_reruns(tasks, experiment, previous, shards, say)
+            _run_tasks(executor, experiment, tasks, shards, rows, outcome, progress)
+            planned = _more_needed(experiment, rows, outcome) if spec.replications == "auto" else []
+    finally:
+        close()
+    _write_index(out, experiment, rows)
+    _assemble(experiment, rows, outcome)
+    return outcome
+
+
+def _tasks(point, first: int, last: int, chunk: int) -> list[Task]:
+    return [Task(point.index, a, min(a + chunk, last), task_key(point.scenario, a, min(a + chunk, last)))
+            for a in range(first, last, chunk)]
+
+
+def _run_tasks(executor, experiment, tasks, shards: Path, rows, outcome, progress) -> None:
+    points = experiment.points
+    todo = []
+    for task in tasks:
+        if task.point in outcome.failed:
+            continue
+        shard = shards / f"{task.key}.parquet"
+        if shard.exists():
+            _keep(rows, task, _read_shard(shard))
+            outcome.reused += 1
+        else:
+            todo.append(task)
+    total, done = len(tasks), len(tasks) - len(todo)
+    if progress:
+        progress("tasks", done, total)
+    pending = {executor.submit(run_chunk, points[t.point].scenario, t.first, t.last): t for t in todo}
+    try:
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = pending.pop(future)
+                try:
+                    result = future.result()
+                except Exception as e:  # noqa: BLE001 - a failing point is reported, the rest go on
+                    outcome.failed[task.point] = f"{type(e).__name__}: {e}"
+                    continue
+                _write_shard(shards / f"{task.key}.parquet", result)
+                _keep(rows, task, result)
+                outcome.computed += 1
+                done += 1
+                if progress:
+                    progress("tasks", done, total)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
+
+
+def _keep(rows, task: Task, result) -> None:
+    for replication, county, towns in result:
+        rows[task.point][replication] = (county, towns)
+
+
+def _more_needed(experiment, rows, outcome) -> list[tuple]:
+    """Points whose KPI is not yet precise enough get another chunk (up to `max`)."""
+    from .stats import t_interval
+
+    precision, chunk = experiment.spec.precision, experiment.spec.chunk
+    more = []
+    for point in experiment.points:
+        if point.index in outcome.failed:
+            continue
+        done = rows[point.index]
+        mean, low, high, n = t_interval([done[r][0][precision.kpi] for r in sorted(done)])
+        precise = n >= 2 and mean != 0 and (high - low) / 2 <= precision.relative_half_width * abs(mean)
+        if not precise and len(done) < precision.max:
+            more.append((point, len(done), min(len(done) + chunk, precision.max)))
+    return more
+
+
+# --------------------------------------------------------------------------- shards and index
+
+
+def _write_shard(path: Path, result) -> None:
+    import pandas as pd
+
+    from .results import write_table
+
+    records = []
+    for replication, county, towns in result:
+        records.append({"replication": replication, "township": "", **county})
+        records.extend({"replication": replication, **t} for t in towns)
+    write_table(path, pd.DataFrame(records))
+
+
+def _read_shard(path: Path) -> list[tuple]:
+    import pandas as pd
+
+    frame = pd.read_parquet(path)
+    out = []
+    for replication, group in frame.groupby("replication", sort=True):
+        records = group.drop(columns=["replication"]).to_dict("records")
+        county = {k: v for k, v in records[0].items() if k != "township"}
+        out.append((int(replication), county, records[1:]))
+    return out
+
+
+def _previous_index(out: Path) -> dict:
+    try:
+        return {p["label"]: p for p in json.loads((out / "points.json").read_text())}
+    except (OSError, ValueError):
+        return {}
+
+
+def _explain_reruns(tasks, experiment, previous, shards: Path, say) -> None:
+    """On --resume, say why a point that ran before runs again (its resolved scenario changed)."""
+    if not previous:
+        return
+    from .results import scenario_sha256
+
+    told = set()
+    for task in tasks:
+        point = experiment.points[task.point]
+        before = previous.get(point.label())
+        if point.index in told or (shards / f"{task.key}.parquet").exists():
+            continue
+        told.add(point.index)
+        if before is None:
+            say(f"point {point.index} ({point.label()}): not run before")
+        elif before["sha256"] != scenario_sha256(point.scenario) or before.get("version") != __version__:
+            say(f"point {point.index} ({point.label()}): reruns, its resolved scenario or the model version changed")
+        else:
+            say(f"point {point.index} ({point.label()}): reruns its unfinished replications")
+
+
+def _write_index(out: Path, experiment, rows) -> None:
+    from .results import scenario_sha256, write_text
+
+    index = [{"point": p.index, "label": p.label(), "factors": p.values, "sha256": scenario_sha256(p.scenario),
+              "version": __version__, "replications": len(rows[p.index])} for p in experiment.points]
+    write_text(out / "points.json", json.dumps(index, indent=2, sort_keys=True, default=str) + "\n")
+
+
+# --------------------------------------------------------------------------- tidy tables
+
+
+def _assemble(experiment, rows, outcome: SweepOutcome) -> None:
+    from .stats import summarize
+
+    factors = experiment.factors
+    textual = {f for f in factors if not all(_is_number(p.values[f]) for p in experiment.points)}
+    for point in experiment.points:
+        done = rows[point.index]
+        outcome.replications[point.index] = len(done)
+        columns = {"point": point.index,
+                   **{f: _text(point.values[f]) if f in textual else point.values[f] for f in factors}}
+        for replication in sorted(done):
+            county, towns = done[replication]
+            outcome.kpis.append({**columns, "replication": replication, **county})
+            outcome.by_township.extend({**columns, "replication": replication, **t} for t in towns)
+    outcome.summary = summarize(outcome.kpis, experiment.spec.kpis, by=("point", *factors))
+    outcome.summary.sort(key=lambda r: (r["point"], experiment.spec.kpis.index(r["kpi"])))
+    if experiment.spec.design == "factorial" and not outcome.failed:
+        from .experiment import factorial_effects
+
+        for kpi in experiment.spec.kpis:
+            outcome.effects.extend(factorial_effects(outcome.kpis, factors, kpi))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _text(value) -> str:
+    """A factor column holds numbers if all its values are numbers, else text."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def elapsed(start: float) -> str:
+    return f"{time.perf_counter() - start:.1f} s"
