@@ -44,7 +44,7 @@ def sweep(experiment, out=None, jobs: int = 1, scheduler: str | None = None, res
         outcome = run_sweep(spec, target, jobs=jobs, scheduler=scheduler, resume=resume)
         if out:
             write_sweep(target, spec, outcome, ["simcenter.sweep", str(experiment)])
-    return pd.DataFrame(outcome.kpis)
+        return pd.read_parquet(target / "kpis.parquet")
 
 
 __all__ = ["__version__", "compare", "load_scenario", "run", "sweep"]

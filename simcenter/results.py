@@ -15,6 +15,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -48,6 +49,21 @@ def write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """A temporary path beside `path` to write to (e.g. by a streaming writer); moved into place
+    when the block ends without error, removed otherwise."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -186,8 +202,7 @@ def write_sweep(out: Path, experiment, outcome, argv) -> None:
 
     from .model import SEED_SCHEME
 
-    write_table(out / "kpis.parquet", pd.DataFrame(outcome.kpis))
-    write_table(out / "kpis_by_township.parquet", pd.DataFrame(outcome.by_township))
+    # kpis.parquet and kpis_by_township.parquet were streamed from the shards by the sweep
     write_table(out / "summary.csv", pd.DataFrame(outcome.summary))
     if outcome.effects:
         write_table(out / "effects.csv", pd.DataFrame(outcome.effects))

@@ -34,8 +34,7 @@ class Task:
 
 @dataclass
 class SweepOutcome:
-    kpis: list[dict] = field(default_factory=list)  # point × replication, with factor columns
-    by_township: list[dict] = field(default_factory=list)
+    kpis: list[dict] = field(default_factory=list)  # point × replication: factors and the KPIs of interest
     summary: list[dict] = field(default_factory=list)  # point × KPI
     effects: list[dict] = field(default_factory=list)  # factorial designs
     failed: dict[int, str] = field(default_factory=dict)  # point → error
@@ -117,12 +116,14 @@ def _simcenter_version() -> str:
 def run_sweep(experiment, out: Path, jobs: int = 1, scheduler: str | None = None, resume: bool = False,
               progress: Callable[[str, int, int], None] | None = None, say: Callable[[str], None] = lambda m: None
               ) -> SweepOutcome:
-    """Run every point's replications (to precision if `replications: auto`), writing shards as they finish."""
+    """Run every point's replications (to precision if `replications: auto`), writing shards as they
+    finish, then assemble the tables from the shards. Results are streamed to disk, never all held."""
     spec = experiment.spec
     shards = out / SHARDS
     shards.mkdir(parents=True, exist_ok=True)
     outcome = SweepOutcome()
-    rows: dict[int, dict[int, tuple]] = {p.index: {} for p in experiment.points}  # point → rep → result
+    finished: dict[int, list[Task]] = {p.index: [] for p in experiment.points}
+    watched: dict[int, dict[int, float]] = {p.index: {} for p in experiment.points}  # auto: the KPI by replication
     previous = _previous_index(out) if resume else {}
     planned = [(p, 0, spec.precision.min if spec.replications == "auto" else spec.replications)
                for p in experiment.points]
@@ -131,12 +132,14 @@ def run_sweep(experiment, out: Path, jobs: int = 1, scheduler: str | None = None
         while planned:
             tasks = [t for p, a, b in planned for t in _tasks(p, a, b, spec.chunk)]
             _explain_reruns(tasks, experiment, previous, shards, say)
-            _run_tasks(executor, experiment, tasks, shards, rows, outcome, progress)
-            planned = _more_needed(experiment, rows, outcome) if spec.replications == "auto" else []
+            _run_tasks(executor, experiment, tasks, shards, finished, watched, outcome, progress)
+            planned = _more_needed(experiment, watched, outcome) if spec.replications == "auto" else []
     finally:
         close()
-    _write_index(out, experiment, rows)
-    _assemble(experiment, rows, outcome)
+    for point, tasks in finished.items():
+        outcome.replications[point] = sum(t.last - t.first for t in tasks)
+    _write_index(out, experiment, outcome)
+    _assemble(experiment, finished, shards, out, outcome)
     return outcome
 
 
@@ -145,15 +148,21 @@ def _tasks(point, first: int, last: int, chunk: int) -> list[Task]:
             for a in range(first, last, chunk)]
 
 
-def _run_tasks(executor, experiment, tasks, shards: Path, rows, outcome, progress) -> None:
-    points = experiment.points
+def _run_tasks(executor, experiment, tasks, shards: Path, finished, watched, outcome, progress) -> None:
+    points, kpi = experiment.points, (experiment.spec.precision.kpi if experiment.spec.precision else None)
+
+    def keep(task: Task, result) -> None:
+        finished[task.point].append(task)
+        if kpi:
+            watched[task.point].update((replication, county[kpi]) for replication, county, _ in result)
+
     todo = []
     for task in tasks:
         if task.point in outcome.failed:
             continue
         shard = shards / f"{task.key}.parquet"
         if shard.exists():
-            _keep(rows, task, _read_shard(shard))
+            keep(task, _read_shard(shard) if kpi else [])
             outcome.reused += 1
         else:
             todo.append(task)
@@ -163,8 +172,8 @@ def _run_tasks(executor, experiment, tasks, shards: Path, rows, outcome, progres
     pending = {executor.submit(run_chunk, points[t.point].scenario, t.first, t.last): t for t in todo}
     try:
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
+            completed, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in completed:
                 task = pending.pop(future)
                 try:
                     result = future.result()
@@ -172,7 +181,7 @@ def _run_tasks(executor, experiment, tasks, shards: Path, rows, outcome, progres
                     outcome.failed[task.point] = f"{type(e).__name__}: {e}"
                     continue
                 _write_shard(shards / f"{task.key}.parquet", result)
-                _keep(rows, task, result)
+                keep(task, result)
                 outcome.computed += 1
                 done += 1
                 if progress:
@@ -183,12 +192,7 @@ def _run_tasks(executor, experiment, tasks, shards: Path, rows, outcome, progres
         raise
 
 
-def _keep(rows, task: Task, result) -> None:
-    for replication, county, towns in result:
-        rows[task.point][replication] = (county, towns)
-
-
-def _more_needed(experiment, rows, outcome) -> list[tuple]:
+def _more_needed(experiment, watched, outcome) -> list[tuple]:
     """Points whose KPI is not yet precise enough get another chunk (up to `max`)."""
     from .stats import t_interval
 
@@ -197,8 +201,8 @@ def _more_needed(experiment, rows, outcome) -> list[tuple]:
     for point in experiment.points:
         if point.index in outcome.failed:
             continue
-        done = rows[point.index]
-        mean, low, high, n = t_interval([done[r][0][precision.kpi] for r in sorted(done)])
+        done = watched[point.index]
+        mean, low, high, n = t_interval([done[r] for r in sorted(done)])
         precise = n >= 2 and mean != 0 and (high - low) / 2 <= precision.relative_half_width * abs(mean)
         if not precise and len(done) < precision.max:
             more.append((point, len(done), min(len(done) + chunk, precision.max)))
@@ -260,38 +264,63 @@ def _explain_reruns(tasks, experiment, previous, shards: Path, say) -> None:
             say(f"point {point.index} ({point.label()}): reruns its unfinished replications")
 
 
-def _write_index(out: Path, experiment, rows) -> None:
+def _write_index(out: Path, experiment, outcome) -> None:
     from .results import scenario_sha256, write_text
 
     index = [{"point": p.index, "label": p.label(), "factors": p.values, "sha256": scenario_sha256(p.scenario),
-              "version": __version__, "replications": len(rows[p.index])} for p in experiment.points]
+              "version": __version__, "replications": outcome.replications[p.index]} for p in experiment.points]
     write_text(out / "points.json", json.dumps(index, indent=2, sort_keys=True, default=str) + "\n")
 
 
 # --------------------------------------------------------------------------- tidy tables
 
 
-def _assemble(experiment, rows, outcome: SweepOutcome) -> None:
+def _assemble(experiment, finished, shards: Path, out: Path, outcome: SweepOutcome) -> None:
+    """kpis.parquet and kpis_by_township.parquet, one point at a time from its shards (in order),
+    and the summary and factorial effects from the KPIs of interest."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .results import atomic_path
     from .stats import summarize
 
-    factors = experiment.factors
-    textual = {f for f in factors if not all(_is_number(p.values[f]) for p in experiment.points)}
-    for point in experiment.points:
-        done = rows[point.index]
-        outcome.replications[point.index] = len(done)
-        columns = {"point": point.index,
-                   **{f: _text(point.values[f]) if f in textual else point.values[f] for f in factors}}
-        for replication in sorted(done):
-            county, towns = done[replication]
-            outcome.kpis.append({**columns, "replication": replication, **county})
-            outcome.by_township.extend({**columns, "replication": replication, **t} for t in towns)
-    outcome.summary = summarize(outcome.kpis, experiment.spec.kpis, by=("point", *factors))
-    outcome.summary.sort(key=lambda r: (r["point"], experiment.spec.kpis.index(r["kpi"])))
-    if experiment.spec.design == "factorial" and not outcome.failed:
+    spec, factors = experiment.spec, experiment.factors
+    kinds = {f: _column_kind([p.values[f] for p in experiment.points]) for f in factors}
+    kept: list[dict] = []  # the KPIs of interest, for the summary and the effects
+    writers: dict[str, pq.ParquetWriter] = {}
+    with atomic_path(out / "kpis.parquet") as county_path, atomic_path(out / "kpis_by_township.parquet") as town_path:
+        for point in experiment.points:
+            columns = {"point": point.index, **{f: kinds[f](point.values[f]) for f in factors}}
+            county_rows, town_rows = [], []
+            for task in sorted(finished[point.index], key=lambda t: t.first):
+                for replication, county, towns in _read_shard(shards / f"{task.key}.parquet"):
+                    county_rows.append({**columns, "replication": replication, **county})
+                    town_rows.extend({**columns, "replication": replication, **t} for t in towns)
+            for path, rows in ((county_path, county_rows), (town_path, town_rows)):
+                if rows:
+                    table = pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+                    if path not in writers:
+                        writers[path] = pq.ParquetWriter(path, table.schema)
+                    writers[path].write_table(table.cast(writers[path].schema))
+            kept.extend({k: r[k] for k in ("point", *factors, "replication", *spec.kpis)} for r in county_rows)
+        for writer in writers.values():
+            writer.close()
+    outcome.summary = summarize(kept, spec.kpis, by=("point", *factors))
+    outcome.summary.sort(key=lambda r: (r["point"], spec.kpis.index(r["kpi"])))
+    if spec.design == "factorial" and not outcome.failed:
         from .experiment import factorial_effects
 
-        for kpi in experiment.spec.kpis:
-            outcome.effects.extend(factorial_effects(outcome.kpis, factors, kpi))
+        for kpi in spec.kpis:
+            outcome.effects.extend(factorial_effects(kept, factors, kpi))
+    outcome.kpis = kept
+
+
+def _column_kind(values: list):
+    """How a factor's levels go into a column: all numbers stay numbers (float if any is), else text."""
+    if all(_is_number(v) for v in values):
+        return float if any(isinstance(v, float) for v in values) else int
+    return _text
 
 
 def _is_number(value) -> bool:
