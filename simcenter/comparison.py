@@ -53,6 +53,7 @@ class Comparison:
     method: str  # one sentence stating how the intervals were made
     kpis: list[dict] = field(default_factory=list)  # scenario × replication
     by_township: list[dict] = field(default_factory=list)  # scenario × replication × township
+    tables: dict[str, list[dict]] = field(default_factory=dict)  # detail tables (by hour, waits, trips)
     summary: list[dict] = field(default_factory=list)  # scenario × KPI: mean, 95% CI, n
     comparison: list[dict] = field(default_factory=list)  # reform × KPI: paired difference
 
@@ -162,6 +163,8 @@ def analyse(scenarios, runs) -> Comparison:
     for run in runs:
         result.kpis.extend(run.kpis)
         result.by_township.extend(run.by_township)
+        for name, rows in run.tables.items():
+            result.tables.setdefault(name, []).extend(rows)
         result.summary.extend(summarize(run.kpis, KPI_NAMES))
     base = _by_replication(runs[0].kpis)
     for scenario, run in zip(scenarios[1:], runs[1:]):

@@ -138,3 +138,102 @@ def _mean(x) -> float:
 
 def _quantile(x, q: float) -> float:
     return float(np.quantile(x, q)) if len(x) else np.nan
+
+
+# --------------------------------------------------------------------------- detail tables
+
+WAIT_BINS = 181  # whole minutes 0..180; bin 181 holds longer waits
+TRIP_BINS = 5  # trips 0..4; bin 5 holds 5 or more
+ROUTE_NAMES = ("immediate", "township", "county")
+
+
+def detail_tables(r) -> dict[str, list[dict]]:
+    """Per-replication tables behind the plots: by clock hour, the wait histogram, trips by route."""
+    return {"kpis_by_hour": _by_hour(r), "wait_histogram": _wait_histogram(r), "cases_summary": _cases_summary(r)}
+
+
+def _scope(r):
+    meta, v, c = r.meta, r.visits, r.cases
+    start, end = meta["warmup_end"], meta["arrivals_end"]
+    in_case = c["created"] >= start
+    case_in = in_case[np.maximum(v["case"], 0)] if len(in_case) else np.zeros(len(v["case"]), bool)
+    in_visit = np.where(v["case"] >= 0, case_in, v["arrive"] >= start) & (v["arrive"] < end)
+    return in_case, in_visit
+
+
+def _by_hour(r) -> list[dict]:
+    meta, v = r.meta, r.visits
+    start, end, days = meta["warmup_end"], meta["arrivals_end"], max(meta["days"], 1)
+    _, in_visit = _scope(r)
+    open_minutes = [sum(max(0.0, min(b, 60 * (h + 1)) - max(a, 60 * h)) for a, b in meta["sessions"]) for h in range(24)]
+    served_all = in_visit & (v["outcome"] == SERVED)
+    rows = []
+    for t, town_id in enumerate(meta["townships"]):
+        windows = np.asarray(r.windows[t])
+        kind_group = np.asarray(meta["kind_group"][t])
+        at = v["township"] == t
+        here = {name: values[at] for name, values in v.items()}
+        scoped, served = in_visit[at], served_all[at]
+        group = np.where(here["window"] >= 0, windows[np.maximum(here["window"], 0)], kind_group[here["kind"]])
+        hour_arrived = (here["arrive"] // 60 % 24).astype(int)
+        hour_called = (np.nan_to_num(here["called"]) // 60 % 24).astype(int)
+        busy = _busy_by_hour(here, served, windows, start, end)
+        queue = meta["queue_by_hour"][t]
+        for g in sorted(set(windows.tolist())):
+            n_windows = int((windows == g).sum())
+            mine = group == g
+            for hour in range(24):
+                arrived = int((mine & scoped & (hour_arrived == hour)).sum())
+                called = mine & served & (hour_called == hour)
+                waits = here["called"][called] - here["arrive"][called]
+                minutes = busy.get((g, hour), 0.0)
+                area = queue.get((g, hour), 0.0)
+                if not (open_minutes[hour] or arrived or minutes or area):
+                    continue
+                capacity = n_windows * open_minutes[hour] * days
+                rows.append({"township": town_id, "group": meta["groups"][g], "hour": hour,
+                             "arrivals": arrived / days, "wait_mean": _mean(waits), "wait_p90": _quantile(waits, 0.9),
+                             "queue_mean": area / (60 * days),
+                             "utilization": minutes / capacity if capacity else np.nan,
+                             "open_minutes": open_minutes[hour]})
+    return rows
+
+
+def _busy_by_hour(v, mask, windows, start, end) -> dict[tuple[int, int], float]:
+    """Busy window-minutes per (group, clock hour), services cut at hour boundaries and to [start, end)."""
+    a = np.maximum(v["called"][mask], start)
+    b = np.minimum(v["done"][mask], end)
+    group = windows[v["window"][mask]]
+    out: dict[tuple[int, int], float] = {}
+    first = np.floor(a / 60) * 60
+    for k in range(int(np.ceil(((b - first).max() if len(b) else 0) / 60)) + 1):
+        lo, hi = np.maximum(a, first + 60 * k), np.minimum(b, first + 60 * (k + 1))
+        part = np.clip(hi - lo, 0, None)
+        hours = ((first + 60 * k) // 60 % 24).astype(int)
+        for g, h, m in zip(group[part > 0].tolist(), hours[part > 0].tolist(), part[part > 0].tolist()):
+            out[(g, h)] = out.get((g, h), 0.0) + m
+    return out
+
+
+def _wait_histogram(r) -> list[dict]:
+    v = r.visits
+    _, in_visit = _scope(r)
+    served = in_visit & (v["outcome"] == SERVED)
+    minutes = np.minimum(np.floor(v["called"][served] - v["arrive"][served]), WAIT_BINS).astype(int)
+    counts = np.bincount(minutes, minlength=WAIT_BINS + 1)
+    return [{"minute": m, "count": int(n)} for m, n in enumerate(counts.tolist())]
+
+
+def _cases_summary(r) -> list[dict]:
+    c = r.cases
+    in_case, _ = _scope(r)
+    done = in_case & (c["status"] == COMPLETED)
+    trips = np.minimum(c["trips"], TRIP_BINS)
+    rows = []
+    for route, name in enumerate(ROUTE_NAMES):
+        for n in range(TRIP_BINS + 1):
+            mine = done & (c["route"] == route) & (trips == n)
+            if mine.any():
+                rows.append({"route": name, "trips": n, "cases": int(mine.sum()),
+                             "lead_days_mean": float(c["lead_days"][mine].mean())})
+    return rows

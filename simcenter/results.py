@@ -146,11 +146,20 @@ def write_run(out: Path, result, argv, executor: str, records: bool = False) -> 
     write_table(out / "kpis.parquet", kpis)
     write_table(out / "kpis.csv", kpis)
     write_table(out / "kpis_by_township.parquet", pd.DataFrame(result.by_township))
+    write_details(out, result.tables)
     write_table(out / "summary.csv", pd.DataFrame(summarize(result.kpis, KPI_NAMES)))
     if records:
         write_records(out, result)
     write_text(out / "manifest.json", json.dumps(
         manifest([scenario], argv, len(result.kpis), executor, {"records": records}), indent=2) + "\n")
+
+
+def write_details(out: Path, tables: dict[str, list[dict]]) -> None:
+    """kpis_by_hour, wait_histogram and cases_summary: one Parquet file each."""
+    import pandas as pd
+
+    for name, rows in sorted(tables.items()):
+        write_table(out / f"{name}.parquet", pd.DataFrame(rows))
 
 
 def write_records(out: Path, result) -> None:
@@ -180,6 +189,7 @@ def write_compare(out: Path, comparison, argv, executor: str) -> None:
     write_table(out / "kpis.parquet", kpis)
     write_table(out / "kpis.csv", kpis)
     write_table(out / "kpis_by_township.parquet", pd.DataFrame(comparison.by_township))
+    write_details(out, comparison.tables)
     write_table(out / "summary.csv", pd.DataFrame(comparison.summary))
     write_table(out / "comparison.csv", pd.DataFrame(comparison.comparison, columns=list(COMPARISON_COLUMNS)))
     extra = {

@@ -24,13 +24,15 @@ class RunResult:
     kpis: list[dict] = field(default_factory=list)  # one row per replication
     by_township: list[dict] = field(default_factory=list)  # one row per replication × township
     records: list = field(default_factory=list)  # per replication, with keep_records
+    tables: dict[str, list[dict]] = field(default_factory=dict)  # kpis.detail_tables, with scenario and replication
 
 
-def replicate(scenario, replication: int, keep_records: bool = False):
-    """Task: one replication → (replication, county KPIs, township KPIs, records or None)."""
+def replicate(scenario, replication: int, keep_records: bool = False, details: bool = True):
+    """Task: one replication → (replication, county KPIs, township KPIs, records or None, detail tables)."""
     records = simulate(scenario, replication)
     county, towns = kpis.compute(records, scenario.staffing)
-    return replication, county, towns, records if keep_records else None
+    tables = kpis.detail_tables(records) if details else {}
+    return replication, county, towns, records if keep_records else None, tables
 
 
 def local_executor(jobs: int) -> Executor:
@@ -77,9 +79,12 @@ def run_tasks(tasks: list[tuple[object, int]], jobs: int = 1, keep_records: bool
 
 def _assemble(scenario, done) -> RunResult:
     result = RunResult(scenario)
-    for replication, county, towns, records in done:
-        result.kpis.append({"scenario": scenario.name, "replication": replication, **county})
-        result.by_township.extend({"scenario": scenario.name, "replication": replication, **t} for t in towns)
+    for replication, county, towns, records, tables in done:
+        key = {"scenario": scenario.name, "replication": replication}
+        result.kpis.append({**key, **county})
+        result.by_township.extend({**key, **t} for t in towns)
+        for name, rows in tables.items():
+            result.tables.setdefault(name, []).extend({**key, **row} for row in rows)
         if records is not None:
             result.records.append(records)
     return result

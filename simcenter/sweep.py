@@ -49,7 +49,7 @@ def run_chunk(scenario, first: int, last: int) -> list[tuple]:
     """Task (runs on a worker): replications first..last-1 → [(replication, county, townships)]."""
     from .runner import replicate
 
-    return [replicate(scenario, r)[:3] for r in range(first, last)]
+    return [replicate(scenario, r, details=False)[:3] for r in range(first, last)]
 
 
 def task_key(scenario, first: int, last: int) -> str:

@@ -9,6 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -149,3 +150,25 @@ def test_wheel_ships_the_scenarios_and_runs_outside_the_repository(tmp_path):
     assert str(tmp_path / "site") in subprocess.run(
         [sys.executable, "-c", "import simcenter; print(simcenter.__file__)"], cwd=elsewhere, env=env,
         capture_output=True, text=True).stdout
+
+
+def test_detail_tables_agree_with_the_kpis(runs):
+    """kpis_by_hour, wait_histogram and cases_summary are consistent with kpis.parquet."""
+    out, _ = runs["one"]
+    kpis = pd.read_parquet(out / "kpis.parquet").set_index("replication")
+    hist = pd.read_parquet(out / "wait_histogram.parquet")
+    served = hist.groupby("replication")["count"].sum()
+    over_15 = hist[hist["minute"] >= 15].groupby("replication")["count"].sum()
+    # waits > 15 min: whole-minute bins from 15 up hold waits >= 15, so the share is an upper bound
+    assert (over_15 / served >= kpis["wait_over_15_share"] - 1e-12).all()
+    zero = hist[hist["minute"] == 0].groupby("replication")["count"].sum() / served
+    assert (zero <= 1).all() and (zero > 0).all()
+    cases = pd.read_parquet(out / "cases_summary.parquet")
+    completed = cases.groupby("replication")["cases"].sum()
+    assert (completed == (kpis["cases"] * kpis["completed_share"]).round().astype(int)).all()
+    one_trip = cases[cases["trips"] <= 1].groupby("replication")["cases"].sum() / completed
+    assert np.allclose(one_trip, kpis["one_trip_rate"])
+    by_hour = pd.read_parquet(out / "kpis_by_hour.parquet")
+    assert set(by_hour["township"]) == {"east", "west"} and by_hour["hour"].between(0, 23).all()
+    assert by_hour.loc[by_hour["open_minutes"] > 0, "utilization"].between(0, 1.5).all()
+    assert (by_hour.loc[by_hour["open_minutes"] == 0, "arrivals"] == 0).all()  # nobody comes while closed

@@ -163,7 +163,8 @@ def test_cli_writes_the_results_directory(runs):
     out, done = runs[1]
     names = {p.name for p in out.iterdir()}
     assert names == {"manifest.json", "kpis.parquet", "kpis.csv", "kpis_by_township.parquet", "summary.csv",
-                     "comparison.csv", "scenarios"}
+                     "comparison.csv", "scenarios", "kpis_by_hour.parquet", "wait_histogram.parquet",
+                     "cases_summary.parquet"}
     assert sorted(p.name for p in (out / "scenarios").iterdir()) == [
         "small-copy.resolved.yaml", "small-more-windows.resolved.yaml", "small.resolved.yaml"]
     assert "seed: 99" in (out / "scenarios" / "small-more-windows.resolved.yaml").read_text()

@@ -329,8 +329,24 @@ class Model:
             "townships": [t.id for t in self.towns], "items": self.item_ids, "groups": self.group_ids,
             "reviewers": [t.spec.reviewers for t in self.towns],
             "first_open": self.first_open,
+            "sessions": cal.sessions,
+            "routes": [item.route for item in self.items],
+            # per township: the window group a ticket of each kind queues for (its first window's)
+            "kind_group": [[t.centre.windows[e[0]].group if e else -1 for e in t.centre.eligible] for t in self.towns],
+            # per township: {(group, clock hour): ∫ waiting dt} over the measurement window
+            "queue_by_hour": [_queue_by_hour(t.centre) for t in self.towns],
         }
         return r.freeze()
+
+
+def _queue_by_hour(centre) -> dict[tuple[int, int], float]:
+    out: dict[tuple[int, int], float] = {}
+    for j, group in enumerate(centre.set_group):
+        for hour in range(24):
+            area = centre.hourly_area[j * 24 + hour]
+            if area:
+                out[(group, hour)] = out.get((group, hour), 0.0) + area
+    return out
 
 
 def simulate(scenario: schema.Scenario, replication: int) -> Records:

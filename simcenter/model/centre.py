@@ -58,6 +58,10 @@ class Centre:
         self.standby = [w for w in windows if w.standby is not None]
         self.has_lunch_windows = any(w.lunch for w in windows)
         self.waiting = [0] * len(sets)  # waiting tickets per set of eligible windows
+        self.set_group = [windows[s[0]].group if s else -1 for s in sets]  # a set's queue is its first window's group
+        # ∫ waiting tickets dt per (set, clock hour) within the measurement window (kpis_by_hour)
+        self.hourly_area = [0.0] * (len(sets) * 24)
+        self.measured = (calendar.warmup_end, calendar.arrivals_end) if calendar is not None else (0.0, 0.0)
         self.queue: list[Ticket] = []  # booked tickets first, each part in arrival order
         self.booked_waiting = 0
         self.calling = False
@@ -144,9 +148,22 @@ class Centre:
             self.booked_waiting -= 1
 
     def _queue_changes(self) -> None:
-        now = self.env.now
-        self.queue_area += len(self.queue) * (now - self._queue_since)
+        now, since = self.env.now, self._queue_since
+        if self.queue and now > since:
+            self.queue_area += len(self.queue) * (now - since)
+            self._by_hour(since, now)
         self._queue_since = now
+
+    def _by_hour(self, since: float, now: float) -> None:
+        start, end = max(since, self.measured[0]), min(now, self.measured[1])
+        while start < end:
+            hour = int(start // 60)
+            stop = min(end, (hour + 1) * 60.0)
+            slot = hour % 24
+            for j, n in enumerate(self.waiting):
+                if n:
+                    self.hourly_area[j * 24 + slot] += n * (stop - start)
+            start = stop
 
     def _call_all(self) -> None:
         for window in self.windows:
