@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from .scenario.schema import Distribution, Id, Month, NonNegative, Probability, Scenario, Strict, Triangular
 
@@ -52,7 +52,7 @@ class Coordination(Strict):
     signoff_mode: Literal["parallel", "sequential"] = Field("parallel", description="how sign-offs are collected")
     meeting_every_days: Annotated[int, Field(ge=1)] | None = Field(
         5, description="sign-offs are settled at a joint-review meeting every N working days (null: none)")
-    electronic: bool = Field(True, description="files and results move electronically: no shuttle, no transit")
+    electronic: StrictBool = Field(True, description="files and results move electronically: no shuttle, no transit")
     supplement_prob: Probability = Field(0.05, description="share of county files sent back for supplements")
     narrow_top: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.3, description="county lead-time triangles: high pulled towards mode by this share")

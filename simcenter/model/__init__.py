@@ -258,10 +258,10 @@ class Model:
                 times = town.move_to_lunch(times, cal.day_start[k])
             consults = (town.plan.rng.random(len(times)) < town.consult_share).tolist()
             month_cum = self.item_cum[cal.dates[k].month]
-            comers = []  # (time of the first visit, natural order, case; None for a consultation)
+            comers = []  # (time of the first visit, natural order, case or a consultation's (minutes, patience))
             for n, (t, consult) in enumerate(zip(times, consults)):
-                if consult:
-                    comers.append((t, n, None))
+                if consult:  # its numbers drawn now, in natural order, like a case's
+                    comers.append((t, n, (self.consult_minutes.ppf1(town.consult()), self.patience(town.consult()))))
                     continue
                 u = town.next_draws()
                 item = self.items[min(bisect_right(month_cum, u[0]), len(self.items) - 1)]
@@ -270,9 +270,8 @@ class Model:
             comers.sort(key=lambda c: (c[0], c[1]))
             for t, _, case in comers:
                 yield env.timeout(max(t - env.now, 0.0))
-                if case is None:
-                    env.process(citizen.consultation(
-                        self, town, self.consult_minutes.ppf1(town.consult()), self.patience(town.consult())))
+                if isinstance(case, tuple):
+                    env.process(citizen.consultation(self, town, *case))
                 else:
                     case.id = len(self.cases)
                     self.cases.append(case)

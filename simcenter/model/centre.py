@@ -70,9 +70,11 @@ class Centre:
         self.away_log: list[tuple[int, float, float]] = []  # (window, from, to), for checks
 
     # -- a citizen's side ----------------------------------------------------------------
-    def take_ticket(self, kind: int, booked: bool = False) -> Ticket | None:
-        """A ticket for `kind`, or None if the citizen balks at the queue ahead."""
-        if not booked and self.balk_queue_length is not None and self.queue_ahead(kind) >= self.balk_queue_length:
+    def take_ticket(self, kind: int, booked: bool = False, may_balk: bool = True) -> Ticket | None:
+        """A ticket for `kind`, or None if the citizen balks at the queue ahead (booked citizens and
+        village agents never do)."""
+        if may_balk and not booked and self.balk_queue_length is not None \
+                and self.queue_ahead(kind) >= self.balk_queue_length:
             return None
         ticket = Ticket(kind, self.env.event(), booked)
         if self.calling:

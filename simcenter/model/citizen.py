@@ -194,7 +194,7 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | N
         patience = None if by_agent else m.patience(case.draw(PATIENCE, case.visits))
         case.visits += 1
         served = yield from queue_and_serve(m, town, kind, case.id, purpose, cause, minutes, patience,
-                                            case.booked and case.visits == 1)
+                                            case.booked and case.visits == 1, may_balk=not by_agent)
         if served:
             return
         yield from come_back(m, case, m.abandon_return.ppf1(case.draw(ABANDON_DAYS, case.visits - 1)))
@@ -204,12 +204,12 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | N
 
 
 def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, minutes: float, patience,
-                    booked: bool = False):
+                    booked: bool = False, may_balk: bool = True):
     """Process: one visit at the hall. Returns True if the citizen was served."""
     env, centre, record = m.env, town.centre, m.records.visit
     arrive = env.now
     patience_or_nan = math.nan if patience is None else patience
-    ticket = centre.take_ticket(kind, booked)
+    ticket = centre.take_ticket(kind, booked, may_balk)
     if ticket is None:
         record(town.index, case_id, kind, purpose, cause, arrive, math.nan, arrive, BALKED, -1, patience_or_nan)
         return False
