@@ -36,7 +36,7 @@ def sweep(experiment, out=None, jobs: int = 1, scheduler: str | None = None, res
 
     from .experiment import load_experiment
     from .results import write_sweep
-    from .sweep import run_sweep
+    from .batch import run_sweep
 
     spec = load_experiment(experiment)
     with tempfile.TemporaryDirectory() as scratch:

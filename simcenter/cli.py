@@ -69,8 +69,9 @@ def _sets(sets, replications=None, seed=None) -> list[str]:
 @click.option("--force", is_flag=True, help="write into a non-empty --out")
 @click.option("--records", is_flag=True, help="also save every visit and case (visits/cases.parquet)")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+@click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @_errors_handled
-def run(scenario, replications, seed, jobs, sets, out, force, records, as_json):
+def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, make_report):
     """Run a scenario's replications and write a results directory."""
     from pathlib import Path
 
@@ -85,6 +86,7 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json):
     write_run(target, result, sys.argv, executor=f"local:{jobs}", records=records)
     _print_summary(result.kpis, as_json)
     click.echo(f"results: {target}", err=True)
+    _report(target, make_report)
 
 
 @main.command()
@@ -99,8 +101,9 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json):
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/compare-TIMESTAMP)")
 @click.option("--force", is_flag=True, help="write into a non-empty --out")
 @click.option("--json", "as_json", is_flag=True, help="print the summary and the comparison as JSON")
+@click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @_errors_handled
-def compare(scenarios, replications, seed, jobs, sets, out, force, as_json):
+def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make_report):
     """Compare reforms with a baseline, with common random numbers and paired-t intervals.
 
     Every scenario runs the same replications with the same seed (the baseline's), so each
@@ -131,6 +134,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json):
     write_compare(target, result, sys.argv, executor=f"local:{jobs}")
     _print_comparison(result, as_json)
     click.echo(f"results: {target}", err=True)
+    _report(target, make_report)
 
 
 @main.command()
@@ -143,8 +147,9 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a key of the base scenario")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME)")
 @click.option("--force", is_flag=True, help="write into a non-empty --out (finished shards are reused)")
+@click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @_errors_handled
-def sweep(experiment, jobs, scheduler, resume, sets, out, force):
+def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
     """Run a batch experiment: every point of its design, in tasks of replications.
 
     Exit status 3 if some points failed (the others are written), 130 if interrupted (what
@@ -155,7 +160,7 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force):
 
     from .experiment import load_experiment
     from .results import OutputError, prepare, write_sweep
-    from .sweep import run_sweep
+    from .batch import run_sweep
 
     if jobs != 1 and scheduler:
         raise click.UsageError("give either --jobs or --scheduler")
@@ -178,8 +183,57 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force):
     for point, error in sorted(outcome.failed.items()):
         click.echo(f"point {point} failed ({spec.points[point].label()}): {error}", err=True)
     click.echo(str(target))
+    _report(target, make_report)
     if outcome.failed:
         sys.exit(3)
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(file_okay=False), metavar="RESULTS_DIR")
+@click.option("-k", "--kind", "kinds", multiple=True,
+              type=click.Choice(["waits", "by-hour", "utilization", "compare", "trips", "lead-times", "townships",
+                                 "sweep"]),
+              help="a figure to draw (repeatable; default: those that suit the directory)")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True,
+              help="file format")
+@click.option("--township", metavar="ID", help="only this township (by-hour, utilization, compare, sweep)")
+@_errors_handled
+def plot(results_dir, kinds, fmt, township):
+    """Draw figures of a results directory into RESULTS_DIR/figures/ and print their paths.
+
+    Kinds: waits (share served within x minutes), by-hour (waits and queue by clock hour),
+    utilization (window group × hour heatmap), compare (paired differences from the baseline),
+    trips (trips per case, one-trip rates), lead-times (lead days by route), townships
+    (headline KPIs per township, remote vs near), sweep (a KPI against the factors).
+    """
+    from . import plots
+
+    results = plots.load(results_dir)
+    kinds = list(kinds) or plots.default_kinds(results)
+    for path in plots.plot(results, kinds, fmt, township):
+        click.echo(str(path))
+    ignored = [k for k in kinds if k not in plots.TOWNSHIP_KINDS]
+    if township is not None and ignored:
+        click.echo(f"--township {township}: not kept per township, so drawn for all townships: {', '.join(ignored)}",
+                   err=True)
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(), metavar="RESULTS_DIR")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="the HTML file (default: RESULTS_DIR/report.html)")
+@_errors_handled
+def report(results_dir, out):
+    """Write one self-contained HTML report of a results directory and print its path.
+
+    Findings in plain words with their intervals, the comparison, waits, run at most once,
+    lead times, resources, townships, assumptions and the manifest; inline figures, no
+    script, nothing fetched. The same results directory gives the same bytes.
+    """
+    from pathlib import Path
+
+    from .report import write
+
+    click.echo(str(write(Path(results_dir), Path(out) if out else None)))
 
 
 @main.command()
@@ -218,6 +272,14 @@ def schema():
     from .scenario.schema import Scenario
 
     click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+def _report(target, wanted: bool) -> None:
+    """--report: write RESULTS_DIR/report.html and say where (stderr)."""
+    if wanted:
+        from .report import write
+
+        click.echo(f"report: {write(target)}", err=True)
 
 
 def _default_out(name: str):

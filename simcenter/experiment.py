@@ -35,6 +35,18 @@ class Precision(Strict):
     min: Annotated[int, Field(ge=2)] = 5
     max: Annotated[int, Field(ge=2, le=100_000)] = 50
 
+    @field_validator("kpi")
+    @classmethod
+    def _known_kpi(cls, v):
+        return _known([v], "a KPI name")[0]
+
+    @field_validator("max")
+    @classmethod
+    def _max_not_below_min(cls, v, info):
+        if "min" in info.data and v < info.data["min"]:
+            raise ValueError(f"at least min ({info.data['min']})")
+        return v
+
 
 class ExperimentSpec(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -53,12 +65,16 @@ class ExperimentSpec(Strict):
     @field_validator("kpis")
     @classmethod
     def _known_kpis(cls, v):
-        from .kpis import KPI_NAMES
+        return _known(v)
 
-        unknown = [k for k in v if k not in KPI_NAMES]
-        if unknown:
-            raise ValueError(f"KPI names from docs/kpis.md (unknown: {', '.join(unknown)})")
-        return v
+
+def _known(kpis: list[str], what: str = "names of KPIs") -> list[str]:
+    from .kpis import KPI_NAMES
+
+    unknown = [k for k in kpis if k not in KPI_NAMES]
+    if unknown:
+        raise ValueError(f"{what} from docs/kpis.md (unknown: {', '.join(unknown)})")
+    return kpis
 
 
 @dataclass
@@ -106,10 +122,12 @@ def load_experiment(path: str | Path, extra_sets: list[str] | tuple[str, ...] = 
     if problems:
         raise ScenarioError(problems)
     base = _base_path(spec.base, path)
+    base_document = read_document(base)  # once: every point starts from a copy
     points, problems = [], []
     for index, (values, where) in enumerate(_design(spec)):
         try:
-            points.append(Point(index, values, _resolve(spec, base, values, where, marks, file, list(extra_sets))))
+            points.append(Point(index, values, _resolve(spec, base, base_document, values, where, marks, file,
+                                                        list(extra_sets))))
         except ScenarioError as e:
             label = ", ".join(f"{k}={_text(v)}" for k, v in values.items())
             problems.extend(f"{line} [point {index}: {label}]" for line in e.problems)
@@ -127,6 +145,12 @@ def _design_problems(spec: ExperimentSpec, marks, file) -> list[str]:
     out = []
     if spec.design == "points" and not spec.points:
         out.append(problem(marks.get(("design",), (file, 1, 1)), "points", "a list of points for design: points", None))
+    if spec.design == "points" and spec.points:
+        first = list(spec.points[0])
+        for i, point in enumerate(spec.points[1:], start=1):
+            if list(point) != first:
+                out.append(problem(marks[("points", str(i))], ("points", str(i)),
+                                   f"the same factors, in the same order, as point 0 ({', '.join(first)})", list(point)))
     if spec.design != "points" and spec.points is not None:
         out.append(problem(marks[("points",)], "points", "points only with design: points", spec.design))
     if spec.design == "factorial":
@@ -153,11 +177,13 @@ def _design(spec: ExperimentSpec):
 _LEVER = re.compile(r"^reforms\.([a-z_]+)(?:\.(.+))?$")
 
 
-def _resolve(spec, base: Path, values: dict, where: dict, marks, file, extra_sets: list[str]):
+def _resolve(spec, base: Path, base_document, values: dict, where: dict, marks, file, extra_sets: list[str]):
     """The point's scenario: the base, the experiment's sets, its dotted keys, then its levers."""
+    import copy
+
     from .reforms import LEVERS
 
-    data, base_marks = read_document(base)
+    data, base_marks = copy.deepcopy(base_document)
     levers: dict[str, dict] = {}
     sets: list[tuple[str, tuple | None]] = [(s, None) for s in [*spec.sets, *extra_sets]]
     if spec.seed is not None:
@@ -211,7 +237,7 @@ def _relocate(line: str, sets, where, values, marks, file) -> str:
 # --------------------------------------------------------------------------- factorial effects
 
 
-def factorial_effects(rows: list[dict], factors: list[str], kpi: str) -> list[dict]:
+def factorial_effects(rows: list[dict], factors: list[str], kpi: str, levels: dict[str, list] | None = None) -> list[dict]:
     """Main effects and interactions of a 2^k factorial, with a t interval over replications.
 
     Levels are coded −1 (first listed) and +1 (second). The effect of a set S of factors is the
@@ -221,13 +247,10 @@ def factorial_effects(rows: list[dict], factors: list[str], kpi: str) -> list[di
     """
     from .stats import t_interval
 
-    levels = {}
-    for f in factors:
-        seen = []
-        for r in rows:
-            if r[f] not in seen:
-                seen.append(r[f])
-        levels[f] = seen
+    if levels is None:  # as they first appear (a sweep's point 0 is all-low)
+        levels = {}
+        for f in factors:
+            levels[f] = list(dict.fromkeys(r[f] for r in rows))
     by_rep: dict[int, list[dict]] = {}
     for r in rows:
         by_rep.setdefault(r["replication"], []).append(r)

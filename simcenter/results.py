@@ -38,8 +38,16 @@ def prepare(out: Path, force: bool) -> Path:
     return out
 
 
+def _readable(tmp: str) -> None:
+    """mkstemp makes 0600 files; results are for sharing, so use the usual mode under the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _readable(tmp)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -57,6 +65,7 @@ def atomic_path(path: Path):
     when the block ends without error, removed otherwise."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    _readable(tmp)
     try:
         yield tmp
         with open(tmp, "rb+") as f:

@@ -306,13 +306,17 @@ def _assemble(experiment, finished, shards: Path, out: Path, outcome: SweepOutco
             kept.extend({k: r[k] for k in ("point", *factors, "replication", *spec.kpis)} for r in county_rows)
         for writer in writers.values():
             writer.close()
+        for path, extra in ((county_path, []), (town_path, ["township"])):
+            if path not in writers:  # every point failed: a valid Parquet file with no rows
+                pd.DataFrame(columns=["point", *factors, "replication", *extra]).to_parquet(path, index=False)
     outcome.summary = summarize(kept, spec.kpis, by=("point", *factors))
     outcome.summary.sort(key=lambda r: (r["point"], spec.kpis.index(r["kpi"])))
     if spec.design == "factorial" and not outcome.failed:
         from .experiment import factorial_effects
 
+        levels = {f: [kinds[f](v) for v in spec.factors[f]] for f in factors}
         for kpi in spec.kpis:
-            outcome.effects.extend(factorial_effects(kept, factors, kpi))
+            outcome.effects.extend(factorial_effects(kept, factors, kpi, levels))
     outcome.kpis = kept
 
 
