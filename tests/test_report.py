@@ -1,0 +1,278 @@
+"""The HTML report (`simcenter report`, `--report`): valid, complete, escaped, offline, deterministic.
+
+Three small results directories are made once per module through the command line with
+`--report`: a run, a comparison whose reform is named `<script>alert(1)</script>`, and a
+one-factor factorial sweep. The browser test opens a report in Debian's headless chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from simcenter import report
+from simcenter.cli import main
+
+DATA = Path(__file__).parent / "data"
+SMALL = DATA / "small.yaml"
+SHORT = ["--set", "horizon.days=4", "--set", "horizon.warmup_days=1", "--set", "horizon.drain_days=5"]
+EVIL = "<script>alert(1)</script>"
+SECTION_IDS = ["findings", "comparison", "waits", "run-at-most-once", "lead-times", "resources", "townships",
+               "assumptions", "manifest"]
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+CHROMIUM = shutil.which("chromium")
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory):
+    """{"run", "compare", "sweep"}: results directories, each written with --report."""
+    base = tmp_path_factory.mktemp("report")
+    evil = base / "evil.yaml"
+    text = SMALL.read_text(encoding="utf-8").replace("name: small\n", f'name: "{EVIL}"\ndescription: '
+                                                     '"More G1 windows & <b>bold</b> claims"\n', 1)
+    evil.write_text(text.replace("windows: {G1: 1, G2: 1}, reviewers: 1,", "windows: {G1: 2, G2: 1}, reviewers: 1,", 1),
+                    encoding="utf-8")
+    shutil.copy(SMALL, base / "small.yaml")
+    (base / "exp.yaml").write_text(
+        "name: report-sweep\nbase: small.yaml\ndesign: factorial\nfactors:\n  townships.east.windows.G1: [1, 2]\n"
+        "replications: 2\nchunk: 2\nsets: [horizon.days=4, horizon.warmup_days=1, horizon.drain_days=5]\n",
+        encoding="utf-8")
+    commands = {
+        "run": ["run", SMALL, "-r", 2, *SHORT],
+        "compare": ["compare", SMALL, evil, "-r", 2, *SHORT],
+        "sweep": ["sweep", base / "exp.yaml"],
+    }
+    out = {}
+    for name, command in commands.items():
+        target = base / name
+        result = invoke(*command, "--out", target, "--report")
+        assert result.exit_code == 0, result.stderr
+        assert f"report: {target / 'report.html'}" in result.stderr.splitlines()
+        out[name] = target
+    return out
+
+
+def html_of(path: Path) -> str:
+    return (path / "report.html").read_text(encoding="utf-8")
+
+
+class Checker(HTMLParser):
+    """Tags balanced, ids unique, every in-page reference (#id, url(#id)) pointing at an id."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.ids: list[str] = []
+        self.refs: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.doctype = None
+
+    def handle_decl(self, decl):
+        self.doctype = decl
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        for key, value in attrs.items():
+            if key.endswith("href") and value and value.startswith("#"):
+                self.refs.append(value[1:])
+            self.refs += re.findall(r"url\(#([^)]+)\)", value or "")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):  # <path .../> in SVG: opened and closed
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1] if self.stack else 'nothing'}")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if self.stack and self.stack[-1] not in ("style",):
+            self.text.append(data)
+
+
+def check(html: str) -> Checker:
+    checker = Checker()
+    checker.feed(html)
+    checker.close()
+    return checker
+
+
+@pytest.mark.parametrize("kind", ["run", "compare", "sweep"])
+def test_report_is_valid_html_with_every_section(dirs, kind):
+    html = html_of(dirs[kind])
+    checker = check(html)
+    assert checker.doctype and checker.doctype.lower() == "doctype html"
+    assert not checker.problems and not checker.stack, (checker.problems[:5], checker.stack)
+    duplicated = sorted({i for i in checker.ids if checker.ids.count(i) > 1})
+    assert not duplicated, duplicated[:10]
+    assert set(checker.refs) <= set(checker.ids), sorted(set(checker.refs) - set(checker.ids))[:10]
+    h2 = [attrs.get("id") for tag, attrs in checker.tags if tag == "h2"]
+    assert h2 == SECTION_IDS
+    svgs = [attrs for tag, attrs in checker.tags if tag == "svg"]
+    assert svgs and all(a.get("role") == "img" and a.get("aria-label") for a in svgs)
+    text = " ".join(checker.text)
+    assert "95%" in text and "reconstruction" in text and "docs/data.md" in text
+    manifest = (dirs[kind] / "manifest.json").read_text(encoding="utf-8")
+    assert re.search(r'"version": "([^"]+)"', manifest).group(1) in text
+
+
+def test_report_is_self_contained_and_offline(dirs):
+    for kind, path in dirs.items():
+        html = html_of(path)
+        assert f'<meta http-equiv="Content-Security-Policy" content="{report.CSP}">'.replace("'", "&#39;") in html
+        assert "default-src &#39;none&#39;" in html, kind
+        assert "http://" not in html and "https://" not in html, kind
+        assert "<script" not in html.lower(), kind
+        tags = check(html).tags
+        assert not [a for _, a in tags if "src" in a], kind
+        assert not [a["href"] for _, a in tags if "href" in a and not a["href"].startswith("#")], kind
+        assert not [a for _, a in tags if any(k.startswith("on") for k in a)], kind  # no event handlers
+        assert not re.findall(r"url\((?!#)", html), kind
+        assert "<link" not in html and "@import" not in html, kind
+
+
+def test_user_text_is_escaped(dirs):
+    html = html_of(dirs["compare"])
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()
+    assert "More G1 windows &amp; &lt;b&gt;bold&lt;/b&gt; claims" in html
+    text = " ".join(check(html).text)
+    assert EVIL in text  # shown to the reader as text
+
+
+def test_same_inputs_give_the_same_bytes(dirs, tmp_path):
+    assert report.build(dirs["sweep"]).encode("utf-8") == (dirs["sweep"] / "report.html").read_bytes()
+    # another process, another hash seed
+    again = tmp_path / "again.html"
+    done = subprocess.run([sys.executable, "-m", "simcenter", "report", str(dirs["compare"]), "-o", str(again)],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(again)
+    assert again.read_bytes() == (dirs["compare"] / "report.html").read_bytes()
+
+
+def test_findings_speak_plainly(dirs):
+    text = " ".join(check(html_of(dirs["compare"])).text)
+    assert "same simulated citizens" in text and "Bonferroni" in text
+    assert ("changes none of the headline KPIs detectably" in text) or re.search(r"(raises|lowers) the ", text)
+    assert "Strict one-trip rate: " in " ".join(check(html_of(dirs["run"])).text)
+    sweep = " ".join(check(html_of(dirs["sweep"])).text)
+    assert re.search(r"Lowest mean wait: point \d \(townships\.east\.windows\.G1 = \d\), [\d.]+ min \(95% CI", sweep)
+    assert "Factor effects" in sweep
+
+
+def test_change_sentence_reads_like_a_planner_would_say_it():
+    row = {"baseline_mean": 0.612, "reform_mean": 0.643, "difference": 0.031, "ci_low": 0.028, "ci_high": 0.034}
+    assert report._change_sentence("S1 full empowerment", "one_trip_rate", row, 1 - 0.05 / 14) == (
+        "S1 full empowerment raises the strict one-trip rate from 61.2% to 64.3% (+3.1 points, 99.6% CI +2.8 to +3.4).")
+    row = {"baseline_mean": 9.4, "reform_mean": 7.1, "difference": -2.3, "ci_low": -2.9, "ci_high": -1.7}
+    assert report._change_sentence("S2", "wait_mean", row, 0.95) == (
+        "S2 lowers the mean wait from 9.4 min to 7.1 min (−2.3 min, 95% CI −2.9 to −1.7).")
+    # a bound that rounds to zero gets more decimals rather than showing 0.00
+    assert report.difference("trips_per_case", -0.07, -0.15, 0.002) == ("−0.070 trips", "−0.150", "+0.002")
+
+
+def test_report_command(dirs, tmp_path):
+    out = tmp_path / "elsewhere.html"
+    result = invoke("report", dirs["run"], "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == str(out)
+    assert out.read_bytes() == (dirs["run"] / "report.html").read_bytes()
+
+
+@pytest.mark.parametrize("make", ["missing", "file", "no_manifest"])
+def test_report_of_a_bad_directory_is_one_line_and_exit_2(tmp_path, make):
+    target = tmp_path / "x"
+    if make == "file":
+        target.write_text("not a directory")
+    elif make == "no_manifest":
+        target.mkdir()
+    result = invoke("report", target)
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and str(target) in result.stderr
+    assert not (tmp_path / "x" / "report.html").exists()
+
+
+def test_report_into_a_missing_directory_is_refused(dirs, tmp_path):
+    result = invoke("report", dirs["run"], "-o", tmp_path / "nowhere" / "r.html")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_wheel_ships_the_template(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+                   check=True, capture_output=True)
+    wheel = next(tmp_path.glob("simcenter-*.whl"))
+    assert "simcenter/templates/report.html.j2" in zipfile.ZipFile(wheel).namelist()
+
+
+# --- in a browser ---------------------------------------------------------------------------------
+
+def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args, page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=90)
+
+
+def complaints(stderr: str) -> list[str]:
+    """Console messages and blocked loads (the dbus and GPU noise of a headless run is ignored)."""
+    return [line for line in stderr.splitlines()
+            if "CONSOLE" in line or "Refused to" in line or "violates the following Content Security Policy" in line]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs Debian's chromium)")
+def test_report_in_headless_chromium(dirs, tmp_path):
+    page = dirs["compare"] / "report.html"
+    html = page.read_text(encoding="utf-8")
+    figures = html.count("<svg ")
+    assert figures >= 5
+
+    shot = tmp_path / "shot.png"
+    done = chromium(page, tmp_path / "profile-1", f"--screenshot={shot}", "--window-size=1200,2400")
+    assert done.returncode == 0, done.stderr[-2000:]
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+    assert struct.unpack(">II", png[16:24]) == (1200, 2400)
+    assert not complaints(done.stderr), complaints(done.stderr)
+
+    done = chromium(page, tmp_path / "profile-2", "--dump-dom")
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = check(done.stdout)
+    assert len([t for t, _ in dom.tags if t == "svg"]) == figures
+    assert [a.get("id") for t, a in dom.tags if t == "h2"] == SECTION_IDS
+    assert {f"figure-{kind}" for kind in ("compare", "waits", "trips")} <= set(dom.ids)
+    assert EVIL in " ".join(dom.text) and not [t for t, _ in dom.tags if t == "script"]
+    assert not complaints(done.stderr), complaints(done.stderr)
+
+    # the check above can see a blocked load: the same page with one external image
+    leaky = tmp_path / "leaky.html"
+    leaky.write_text(html.replace("<main>", '<main><img src="https://example.invalid/x.png" alt="">', 1),
+                     encoding="utf-8")
+    done = chromium(leaky, tmp_path / "profile-3", "--dump-dom")
+    assert [line for line in complaints(done.stderr) if "Content Security Policy" in line], done.stderr[-2000:]
