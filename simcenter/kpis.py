@@ -165,7 +165,10 @@ def _by_hour(r) -> list[dict]:
     meta, v = r.meta, r.visits
     start, end, days = meta["warmup_end"], meta["arrivals_end"], max(meta["days"], 1)
     _, in_visit = _scope(r)
-    open_minutes = [sum(max(0.0, min(b, 60 * (h + 1)) - max(a, 60 * h)) for a, b in meta["sessions"]) for h in range(24)]
+    sessions = meta["sessions"]
+    through_lunch = [(sessions[0][0], sessions[-1][1])]  # extended-hours windows stay open over lunch
+    open_minutes = [_open_in_hour(sessions, h) for h in range(24)]
+    open_through_lunch = [_open_in_hour(through_lunch, h) for h in range(24)]
     served_all = in_visit & (v["outcome"] == SERVED)
     rows = []
     for t, town_id in enumerate(meta["townships"]):
@@ -181,6 +184,7 @@ def _by_hour(r) -> list[dict]:
         queue = meta["queue_by_hour"][t]
         for g in sorted(set(windows.tolist())):
             n_windows = int((windows == g).sum())
+            opened = open_through_lunch if g in meta["lunch_groups"] else open_minutes
             mine = group == g
             for hour in range(24):
                 arrived = int((mine & scoped & (hour_arrived == hour)).sum())
@@ -188,15 +192,19 @@ def _by_hour(r) -> list[dict]:
                 waits = here["called"][called] - here["arrive"][called]
                 minutes = busy.get((g, hour), 0.0)
                 area = queue.get((g, hour), 0.0)
-                if not (open_minutes[hour] or arrived or minutes or area):
+                if not (opened[hour] or arrived or minutes or area):
                     continue
-                capacity = n_windows * open_minutes[hour] * days
+                capacity = n_windows * opened[hour] * days
                 rows.append({"township": town_id, "group": meta["groups"][g], "hour": hour,
                              "arrivals": arrived / days, "wait_mean": _mean(waits), "wait_p90": _quantile(waits, 0.9),
                              "queue_mean": area / (60 * days),
                              "utilization": minutes / capacity if capacity else np.nan,
-                             "open_minutes": open_minutes[hour]})
+                             "open_minutes": opened[hour]})
     return rows
+
+
+def _open_in_hour(spans, hour: int) -> float:
+    return sum(max(0.0, min(b, 60 * (hour + 1)) - max(a, 60 * hour)) for a, b in spans)
 
 
 def _busy_by_hour(v, mask, windows, start, end) -> dict[tuple[int, int], float]:

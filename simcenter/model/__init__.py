@@ -329,6 +329,7 @@ class Model:
             "reviewers": [t.spec.reviewers for t in self.towns],
             "first_open": self.first_open,
             "sessions": cal.sessions,
+            "lunch_groups": sorted({w.group for t in self.towns for w in t.centre.windows if w.lunch}),
             "routes": [item.route for item in self.items],
             # per township: the window group a ticket of each kind queues for (its first window's)
             "kind_group": [[t.centre.windows[e[0]].group if e else -1 for e in t.centre.eligible] for t in self.towns],

@@ -1,0 +1,480 @@
+"""`simcenter plot`: every kind on small real results (run, compare, sweep), the files, the figures'
+axes, labels and series (matplotlib objects, not pixels), byte-identical saves, and CLI errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from simcenter.cli import main
+
+plots = pytest.importorskip("simcenter.plots")
+from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
+from matplotlib.image import AxesImage  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+SMALL = DATA / "small.yaml"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HEADLINE = ["wait_mean", "wait_p90", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
+            "lead_days_mean", "window_utilization_mean", "staff_hours"]
+SVG_KINDS = ["--kind", "compare", "--kind", "waits", "--kind", "utilization"]
+RUN_KINDS = ["waits", "by-hour", "utilization", "trips", "lead-times", "townships"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory):
+    """Real results: a run (west made remote), a compare of two reforms, a 2 × 2 sweep, a 2 × 2 × 2 sweep."""
+    base = tmp_path_factory.mktemp("plots")
+    (base / "copy.yaml").write_text(f"extends: {SMALL}\nname: small-copy\n", encoding="utf-8")
+    (base / "more.yaml").write_text(f"extends: {SMALL}\nname: small-more\n"
+                                    "townships: {east: {windows: {G1: 2}}}\n", encoding="utf-8")
+    (base / "three.yaml").write_text(
+        f"name: three\nbase: {SMALL}\ndesign: grid\nfactors:\n  behaviour.mail_share: [0.0, 0.5]\n"
+        "  reforms.coordination: [off, on]\n  townships.east.windows.G1: [1, 2]\nreplications: 2\nchunk: 2\n"
+        "kpis: [wait_mean, one_trip_rate]\n"
+        'sets: ["horizon.days=3", "horizon.warmup_days=1", "horizon.drain_days=4"]\n', encoding="utf-8")
+    commands = {
+        "run": ["run", SMALL, "-r", 3, "--set", "townships.west.km_to_county=45"],
+        "compare": ["compare", SMALL, base / "copy.yaml", base / "more.yaml", "-r", 3],
+        "sweep": ["sweep", DATA / "sweep_grid.yaml"],
+        "sweep3": ["sweep", base / "three.yaml"],
+    }
+    out = {}
+    for name, command in commands.items():
+        result = invoke(*command, "--out", base / name)
+        assert result.exit_code == 0, result.stderr
+        out[name] = base / name
+    return out
+
+
+@pytest.fixture(scope="module")
+def loaded(dirs):
+    return {name: plots.load(path) for name, path in dirs.items()}
+
+
+@pytest.fixture(scope="module")
+def written(dirs):
+    """Every default kind of every directory as PNG, and three kinds of the compare as SVG, through the CLI."""
+    out = {}
+    for name in ("run", "sweep", "compare"):
+        result = invoke("plot", dirs[name])
+        assert result.exit_code == 0, result.stderr
+        out[name, "png"] = [Path(line) for line in result.stdout.splitlines()]
+    result = invoke("plot", dirs["compare"], "--format", "svg", *SVG_KINDS)
+    assert result.exit_code == 0, result.stderr
+    out["compare", "svg"] = [Path(line) for line in result.stdout.splitlines()]
+    return out
+
+
+# --- loading and default kinds ----------------------------------------------------------------
+
+def test_the_directory_kind_and_default_kinds(loaded):
+    assert loaded["run"].kind == "run" and loaded["run"].scenarios == ["small"]
+    assert loaded["compare"].kind == "compare"
+    assert loaded["compare"].scenarios == ["small", "small-copy", "small-more"]
+    assert loaded["compare"].reforms == ["small-copy", "small-more"]
+    assert loaded["sweep"].kind == "sweep"
+    assert plots.default_kinds(loaded["run"]) == RUN_KINDS
+    assert plots.default_kinds(loaded["compare"]) == ["compare"] + RUN_KINDS
+    assert plots.default_kinds(loaded["sweep"]) == ["sweep"]
+    assert loaded["run"].townships["west"]["km_to_county"] == 45
+    assert loaded["run"].townships["east"]["km_to_county"] == 0
+
+
+def test_the_cli_kinds_are_the_modules_kinds():
+    command = main.commands["plot"]
+    kind = next(p for p in command.params if p.name == "kinds")
+    assert list(kind.type.choices) == list(plots.KINDS)
+
+
+def test_every_kind_is_written_as_png_and_svg(dirs, written):
+    for (name, fmt), paths in written.items():
+        expected = plots.default_kinds(plots.load(dirs[name])) if fmt == "png" else SVG_KINDS[1::2]
+        assert [p.name for p in paths] == [f"{kind}.{fmt}" for kind in expected]
+        for path in paths:
+            assert path.parent == dirs[name] / "figures" and path.is_file()
+            data = path.read_bytes()
+            if fmt == "png":
+                assert data[:8] == PNG_SIGNATURE, path
+            else:
+                root = ET.fromstring(data)
+                assert root.tag == "{http://www.w3.org/2000/svg}svg", path
+                assert b"<text" in data  # svg.fonttype none: text stays text
+        assert not list((dirs[name] / "figures").glob(".*.tmp"))  # atomic writes leave nothing behind
+
+
+def test_saving_twice_gives_the_same_bytes(loaded, tmp_path):
+    fig = plots.KINDS["by-hour"](loaded["compare"], None)
+    for fmt in ("png", "svg"):
+        plots.save(fig, tmp_path / f"a.{fmt}", fmt)
+        plots.save(fig, tmp_path / f"b.{fmt}", fmt)
+        a, b = (tmp_path / f"a.{fmt}").read_bytes(), (tmp_path / f"b.{fmt}").read_bytes()
+        if fmt == "svg":  # the salt is the file's stem: save under one name into two folders
+            (tmp_path / "x").mkdir(exist_ok=True)
+            plots.save(fig, tmp_path / "x" / f"a.{fmt}", fmt)
+            b = (tmp_path / "x" / f"a.{fmt}").read_bytes()
+        assert a == b, fmt
+    again = plots.KINDS["by-hour"](loaded["compare"], None)  # drawn again from the same data
+    plots.save(again, tmp_path / "x" / "a.png", "png")
+    assert (tmp_path / "x" / "a.png").read_bytes() == (tmp_path / "a.png").read_bytes()
+
+
+def test_svgs_of_different_figures_share_no_referenced_id(written):
+    """Inlined in one HTML page, a marker or clip path id used by two figures would collide."""
+    def referenced(path):
+        text = path.read_text(encoding="utf-8")
+        defined = set(re.findall(r'\bid="([^"]+)"', text))
+        used = set(re.findall(r'url\(#([^)]+)\)', text)) | set(re.findall(r'href="#([^"]+)"', text))
+        return defined & used
+
+    ids = [referenced(p) for p in written["compare", "svg"]]
+    assert all(ids)
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            assert not ids[i] & ids[j], (written["compare", "svg"][i], written["compare", "svg"][j])
+
+
+# --- each kind's figure -----------------------------------------------------------------------
+
+def texts(fig) -> str:
+    return "\n".join(t.get_text() for t in fig.texts)
+
+
+def caption(fig) -> str:
+    return fig._supxlabel.get_text()
+
+
+def assert_common(fig, n: int, method: str = "95% Student t over replications"):
+    assert fig._suptitle is not None and fig._suptitle.get_text()
+    words = " ".join(texts(fig).split())
+    assert f"n = {n} " in words, words
+    assert method in words, words
+
+
+def test_waits(loaded):
+    results = loaded["compare"]
+    fig = plots.waits(results)
+    (ax,) = fig.axes
+    assert len(ax.lines) == 3 + 2  # one ECDF per scenario, the 15 and 30 minute targets
+    assert ax.get_xlabel() == "wait from ticket to call, x (minutes)"
+    assert "share of visits served within x minutes" in ax.get_ylabel()
+    assert [line.get_label() for line in ax.lines[3:]] == ["15-minute target", "30-minute target"]
+    assert [line.get_xdata()[0] for line in ax.lines[3:]] == [15, 30]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("small: ") and "within 15 min" in labels[0] and len(labels) == 5
+    assert_common(fig, 3)
+    # the curve is the cumulative share of the histogram: P(wait < 15 min) from the counts
+    hist = results.tables["wait_histogram"]
+    mine = hist[hist["scenario"] == "small"]
+    expected = mine.loc[mine["minute"] < 15, "count"].sum() / mine["count"].sum()
+    x, y = ax.lines[0].get_data()
+    assert y[list(x).index(15)] == pytest.approx(expected)
+    assert np.all(np.diff(y) >= 0) and y[0] == 0 and y[-1] <= 1
+
+
+def test_by_hour(loaded):
+    fig = plots.by_hour(loaded["compare"])
+    axes = fig.axes
+    assert len(axes) == 3
+    assert [ax.get_ylabel().split("\n")[0] for ax in axes] == ["mean wait (minutes)", "p90 wait (minutes)",
+                                                               "people waiting per centre"]
+    assert "clock hour" in axes[-1].get_xlabel()
+    for ax in axes:
+        assert len(ax.lines) == 3  # a line per scenario
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3  # a band per scenario
+        assert len(ax.patches) >= 2  # closed hours shaded (before opening, lunch, after closing)
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["small", "small-copy", "small-more", "closed"]
+    assert_common(fig, 3)
+    # lunch (12:00-14:00) is shaded: small.yaml's sessions are 08:30-11:30 and 14:00-17:30
+    spans = {round(p.get_x()) for p in axes[0].patches}
+    assert {12, 13} <= spans and not spans & {8, 9, 10, 11, 14, 15, 16, 17}
+
+
+def test_by_hour_for_one_township_uses_only_its_rows(loaded):
+    results = loaded["run"]
+    fig = plots.by_hour(results, "east")
+    assert "township east" in fig._suptitle.get_text()
+    frame = results.tables["by_hour"]
+    east = frame[(frame["township"] == "east") & (frame["hour"] == 9)]
+    per_rep = east.groupby("replication")["queue_mean"].sum()
+    x, y = fig.axes[2].lines[0].get_data()
+    assert y[list(x).index(9.5)] == pytest.approx(per_rep.mean())
+    assert fig.axes[2].get_ylabel().startswith("people waiting\n")
+
+
+def test_utilization(loaded):
+    results = loaded["compare"]
+    fig = plots.utilization(results)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 3 and len(fig.axes) == 4  # a heatmap per scenario and one colour bar
+    for ax, scenario in zip(panels, results.scenarios):
+        (image,) = [a for a in ax.get_children() if isinstance(a, AxesImage)]
+        assert image.get_clim() == (0, 1)
+        assert image.get_cmap().name.startswith("cividis")
+        assert ax.get_title(loc="left") == scenario
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["east · G1", "east · G2", "west · G1", "west · G2"]
+    assert "clock hour" in panels[-1].get_xlabel()
+    assert "utilization" in fig.axes[-1].get_ylabel()
+    assert_common(fig, 3, "mean over the replications")
+    # one cell: the mean over replications of the table's value
+    frame = results.tables["by_hour"]
+    cell = frame[(frame["scenario"] == "small") & (frame["township"] == "east") & (frame["group"] == "G1")
+                 & (frame["hour"] == 9)]["utilization"].mean()
+    (image,) = [a for a in panels[0].get_children() if isinstance(a, AxesImage)]
+    hours = [int(t.get_text()) for t in panels[-1].get_xticklabels()]  # the bottom panel (x shared)
+    assert image.get_array()[0, hours.index(9)] == pytest.approx(cell)
+    assert 12 not in hours and 13 not in hours  # closed hours left out
+
+
+def test_utilization_for_one_township(loaded):
+    fig = plots.utilization(loaded["run"], "west")
+    (panel,) = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert [t.get_text() for t in panel.get_yticklabels()] == ["G1", "G2"]
+    assert panel.get_ylabel() == "window group"
+
+
+def test_compare(loaded):
+    results = loaded["compare"]
+    fig = plots.compare(results)
+    assert len(fig.axes) == len(HEADLINE)
+    table = results.tables["comparison"]
+    for ax, kpi in zip(fig.axes, HEADLINE):
+        bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(bars) == 2  # one errorbar per reform
+        assert [c.get_label() for c in bars] == ["small-copy", "small-more"]
+        assert ax.get_xlabel().startswith("reform − baseline (")
+        assert ax.get_title() == plots.LABELS[kpi]
+        row = table[(table["kpi"] == kpi) & (table["reform"] == "small-more")].iloc[0]
+        assert bars[1].lines[0].get_xdata()[0] == pytest.approx(row["difference"])
+    assert "(percentage points)" in fig.axes[2].get_xlabel()
+    assert "(minutes)" in fig.axes[0].get_xlabel()
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["small-more", "small-copy"]
+    assert_common(fig, 3, "paired t interval, Bonferroni across k = 2 reforms")
+    # the copy of the baseline meets the same citizens: a zero difference
+    copy_wait = table[(table["kpi"] == "wait_mean") & (table["reform"] == "small-copy")].iloc[0]
+    assert copy_wait["difference"] == 0
+
+
+def test_compare_for_one_township_recomputes_the_paired_intervals(loaded):
+    from simcenter.stats import bonferroni_level, paired_interval
+
+    results = loaded["compare"]
+    fig = plots.compare(results, "east")
+    town = results.tables["by_township"]
+    town = town[town["township"] == "east"]
+    b = town[town["scenario"] == "small"].sort_values("replication")["wait_p90"].to_numpy(float)
+    x = town[town["scenario"] == "small-more"].sort_values("replication")["wait_p90"].to_numpy(float)
+    d, low, high, _ = paired_interval(x, b, bonferroni_level(2))
+    bars = [c for c in fig.axes[1].containers if isinstance(c, ErrorbarContainer)]
+    assert bars[1].lines[0].get_xdata()[0] == pytest.approx(d)
+    segment = bars[1].lines[2][0].get_segments()[0]
+    assert sorted(segment[:, 0]) == pytest.approx([low, high])
+    assert "township east" in fig._suptitle.get_text()
+
+
+def test_trips(loaded):
+    results = loaded["compare"]
+    fig = plots.trips(results)
+    left, right = fig.axes
+    assert sum(isinstance(c, BarContainer) for c in left.containers) == 3  # bars per scenario
+    assert [t.get_text() for t in left.get_xticklabels()] == ["0", "1", "2", "3", "4", "5+"]
+    assert left.get_xlabel() == "trips to an office per case (count)"
+    assert left.get_ylabel() == right.get_ylabel() == "share of completed cases"
+    assert sum(isinstance(c, ErrorbarContainer) for c in right.containers) == 3  # the rates per scenario
+    assert [t.get_text() for t in right.get_xticklabels()] == ["one-trip rate", "one-trip rate\n(official)",
+                                                              "zero-trip rate"]
+    assert [t.get_text() for t in left.get_legend().get_texts()] == results.scenarios
+    assert_common(fig, 3)
+    # the one-trip rate point is the mean of the KPI over replications
+    kpis = results.tables["kpis"]
+    rate = [c for c in right.containers if isinstance(c, ErrorbarContainer)][0].lines[0].get_ydata()[0]
+    assert rate == pytest.approx(kpis.loc[kpis["scenario"] == "small", "one_trip_rate"].mean())
+    # the bars of a scenario add up to the whole (shares of its cases)
+    first = [c for c in left.containers if isinstance(c, BarContainer)][0]
+    assert sum(p.get_height() for p in first.patches) == pytest.approx(1)
+
+
+def test_lead_times(loaded):
+    results = loaded["compare"]
+    fig = plots.lead_times(results)
+    (ax,) = fig.axes
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert len(bars) == 3 and all(len(b.patches) == 3 for b in bars)  # scenario × route
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["immediate", "township", "county"]
+    assert ax.get_ylabel() == "mean lead time (working days)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == results.scenarios
+    assert_common(fig, 3)
+    cases = results.tables["cases_summary"]
+    county = cases[(cases["scenario"] == "small-more") & (cases["route"] == "county")]
+    per_rep = county.groupby("replication").apply(
+        lambda g: (g["lead_days_mean"] * g["cases"]).sum() / g["cases"].sum(), include_groups=False)
+    assert bars[2].patches[2].get_height() == pytest.approx(per_rep.mean())
+
+
+def test_townships(loaded):
+    results = loaded["run"]
+    fig = plots.townships(results)
+    assert len(fig.axes) == len(HEADLINE)
+    for ax, kpi in zip(fig.axes, HEADLINE):
+        assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 1  # one scenario
+        assert len(ax.patches) == 1  # the remote township shaded
+        assert ax.get_title() == plots.LABELS[kpi]
+        assert ax.get_ylabel() == plots.unit(kpi)
+    assert fig.axes[0].get_ylabel() == "minutes"
+    assert "remote (≥ 30 km)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    for ax in fig.axes[-4:]:  # the bottom row (the x axis is shared)
+        assert ax.get_xlabel() == "township (km to county)"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["east (0)", "west (45)"]  # near, then remote
+    assert_common(fig, 3)
+    compared = plots.townships(loaded["compare"])
+    assert all(sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 3 for ax in compared.axes)
+    assert not any(ax.patches for ax in compared.axes)  # no township of small.yaml is remote
+
+
+def test_sweep(loaded):
+    results = loaded["sweep"]
+    fig = plots.sweep(results)
+    kpis = list(dict.fromkeys(results.tables["summary"]["kpi"]))
+    assert len(fig.axes) == len(kpis)
+    for ax, kpi in zip(fig.axes, kpis):
+        assert len(ax.lines) == 2  # a line per level of reforms.coordination
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2
+        assert ax.get_ylabel() == plots.unit(kpi)
+    for ax in fig.axes[-4:]:  # the bottom row (the x axis is shared)
+        assert ax.get_xlabel() == "townships.east.windows.G1"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2"]
+    legend = fig.axes[0].get_legend()
+    assert legend.get_title().get_text() == "reforms.coordination"
+    assert [t.get_text() for t in legend.get_texts()] == ["off", "on"]
+    assert_common(fig, 4)
+    # a point of the plot is the point's mean in summary.csv
+    summary = results.tables["summary"]
+    row = summary[(summary["kpi"] == kpis[0]) & (summary["point"] == 2)].iloc[0]  # G1 = 2, coordination off
+    x, y = fig.axes[0].lines[0].get_data()
+    assert y[list(x).index(2.0)] == pytest.approx(row["mean"])
+
+
+def test_sweep_averages_a_third_factor_and_restricts_to_a_township(loaded):
+    results = loaded["sweep3"]
+    fig = plots.sweep(results)
+    assert len(fig.axes) == 2  # the experiment's kpis: wait_mean, one_trip_rate
+    assert all(len(ax.lines) == 2 for ax in fig.axes)
+    assert "Averaged over townships.east.windows.G1" in " ".join(caption(fig).split())
+    assert fig.axes[0].get_xlabel() == "behaviour.mail_share"
+    one = plots.sweep(results, "west")
+    assert "township west" in one._suptitle.get_text()
+    frame = results.tables["by_township"]
+    west = frame[(frame["township"] == "west") & (frame["behaviour.mail_share"] == 0.5)
+                 & (frame["reforms.coordination"] == "on")]
+    x, y = one.axes[0].lines[1].get_data()
+    assert y[list(x).index(0.5)] == pytest.approx(west.groupby("replication")["wait_mean"].mean().mean())
+
+
+def test_many_scenarios_switch_to_summaries(loaded):
+    """Six scenarios (the run's data under six names): near vs remote per scenario instead of every
+    township; the legend outside the axes; the baseline's band only."""
+    import dataclasses
+
+    import pandas as pd
+
+    run = loaded["run"]
+    names = [f"s{i}" for i in range(6)]
+
+    def copies(frame):
+        return pd.concat([frame.assign(scenario=name) for name in names], ignore_index=True)
+
+    many = dataclasses.replace(run, scenarios=names, tables={k: copies(v) if "scenario" in v else v
+                                                             for k, v in run.tables.items()})
+    fig = plots.townships(many)
+    assert len(fig.axes) == len(HEADLINE)
+    for ax in fig.axes:
+        bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert [c.get_label() for c in bars] == ["near (1 township)", "remote (1 township)"]
+    assert [t.get_text() for t in fig.axes[-1].get_xticklabels()] == names
+    assert "near and remote" in fig._suptitle.get_text()
+    waits = plots.waits(many)
+    assert waits.axes[0].get_legend() is None and len(waits.legends) == 1
+    assert len(waits.legends[0].get_texts()) == 6 + 2
+    hourly = plots.by_hour(many)
+    assert all(len(ax.lines) == 6 for ax in hourly.axes)
+    assert all(sum(isinstance(c, PolyCollection) for c in ax.collections) == 1 for ax in hourly.axes)
+    assert "for the first scenario only" in " ".join(caption(hourly).split())
+    heat = plots.utilization(many)
+    assert len([ax for ax in heat.axes if ax.get_label() != "<colorbar>"]) == 6  # a grid of panels, 3 wide
+    assert heat.axes[0].get_position().y0 == pytest.approx(heat.axes[2].get_position().y0)
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def test_cli_with_a_township_names_the_files_and_says_what_it_ignored(dirs):
+    result = invoke("plot", dirs["run"], "--kind", "by-hour", "--kind", "waits", "--township", "east")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [str(dirs["run"] / "figures" / "by-hour-east.png"),
+                                          str(dirs["run"] / "figures" / "waits.png")]
+    assert "drawn for all townships: waits" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--kind", "bogus"], "'bogus' is not one of"),
+    (["--kind", "compare"], "--kind compare: not for a run directory"),
+    (["--kind", "sweep"], "--kind sweep: not for a run directory"),
+    (["--township", "nowhere"], "--township nowhere: no such township in"),
+    (["--format", "pdf"], "'pdf' is not one of"),
+])
+def test_cli_bad_input_exits_2(dirs, args, message):
+    result = invoke("plot", dirs["run"], *args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert result.stdout == ""
+    if "township" in message:
+        assert "(known: east, west)" in result.stderr
+
+
+def test_cli_kinds_that_do_not_fit_the_directory(dirs, tmp_path):
+    result = invoke("plot", dirs["sweep"], "--kind", "waits")
+    assert result.exit_code == 2 and "not for a sweep directory" in result.stderr
+    result = invoke("plot", dirs["compare"], "--kind", "sweep", "--kind", "compare")
+    assert result.exit_code == 2 and "--kind sweep: not for a compare directory" in result.stderr
+    # nothing is written when one of the kinds does not fit
+    fresh = tmp_path / "fresh"
+    shutil.copytree(dirs["run"], fresh, ignore=shutil.ignore_patterns("figures"))
+    result = invoke("plot", fresh, "--kind", "waits", "--kind", "compare")
+    assert result.exit_code == 2 and not (fresh / "figures").exists()
+    # an older directory without the per-hour table: by-hour is not a default, and asked for, it is an error
+    (fresh / "kpis_by_hour.parquet").unlink()
+    assert plots.default_kinds(plots.load(fresh)) == ["waits", "trips", "lead-times", "townships"]
+    result = invoke("plot", fresh, "--kind", "utilization")
+    assert result.exit_code == 2 and "has no kpis_by_hour.parquet" in result.stderr
+    for bad in (tmp_path / "missing", DATA):  # no such directory; a directory without manifest.json
+        result = invoke("plot", bad)
+        assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_plotting_is_not_imported_by_the_cli():
+    code = ("import sys\nfrom simcenter.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print('LOADED', [m for m in ('matplotlib', 'simcenter.plots', 'pandas') if m in sys.modules])")
+    for args in (["--help"], ["plot", "--help"]):
+        out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
+        assert "LOADED []" in out, (args, out)
+
+
+def test_the_palette_is_okabe_ito_and_every_series_uses_it(loaded):
+    fig = plots.by_hour(loaded["compare"])
+    from matplotlib.colors import to_hex
+
+    colours = [to_hex(line.get_color()).upper() for line in fig.axes[0].lines]
+    assert colours == list(plots.OKABE_ITO[:3])
