@@ -145,7 +145,7 @@ def compare(baseline, reforms: Iterable = (), replications: int | None = None, j
     from . import runner
 
     scenarios = load(baseline, reforms, sets, replications, seed)
-    n, base_seed = scenarios[0].replications, scenarios[0].seed
+    n = scenarios[0].replications
     done = runner.run_tasks([(s, r) for s in scenarios for r in range(n)], jobs, progress=progress)
     runs = [runner._assemble(s, done[i * n:(i + 1) * n]) for i, s in enumerate(scenarios)]
     return analyse(scenarios, runs)

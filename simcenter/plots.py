@@ -17,7 +17,6 @@ This module imports matplotlib and pandas at the top: only the `plot` command im
 from __future__ import annotations
 
 import io
-import json
 import math
 import textwrap
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from .results import OutputError, write_bytes
+from .results import OutputError, read_manifest, write_bytes
 
 FORMATS = ("png", "svg")
 DPI = 150
@@ -125,17 +124,7 @@ class Results:
 def load(results_dir) -> Results:
     """The results directory's manifest and tables; PlotError when it is not one."""
     path = Path(results_dir)
-    if not path.is_dir():
-        raise PlotError(f"{path}: not a results directory (got {'a file' if path.exists() else 'no such directory'})")
-    manifest_path = path / "manifest.json"
-    if not manifest_path.is_file():
-        raise PlotError(f"{path}: not a finished results directory (got no manifest.json)")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise PlotError(f"{manifest_path}: unreadable manifest ({e})") from None
-    if not isinstance(manifest, dict):
-        raise PlotError(f"{manifest_path}: unreadable manifest (got no JSON object)")
+    manifest = read_manifest(path)
     scenarios = [s["name"] for s in manifest.get("scenarios", []) if isinstance(s, dict) and "name" in s]
     if "experiment" in manifest:
         kind = "sweep"

@@ -25,7 +25,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .results import OutputError, write_text
+from .results import OutputError, read_manifest, write_text
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -186,17 +186,7 @@ class Source:
 def _load(path: Path) -> Source:
     import pandas as pd
 
-    if not path.is_dir():
-        raise OutputError(f"{path}: not a results directory (got {'a file' if path.exists() else 'no such directory'})")
-    manifest_file = path / "manifest.json"
-    if not manifest_file.is_file():
-        raise OutputError(f"{path}: not a finished results directory (got no manifest.json)")
-    try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise OutputError(f"{manifest_file}: unreadable manifest ({e})") from None
-    if not isinstance(manifest, dict):
-        raise OutputError(f"{manifest_file}: unreadable manifest (got no JSON object)")
+    manifest = read_manifest(path)
     if not (path / "kpis.parquet").is_file():
         raise OutputError(f"{path}: not a results directory (got no kpis.parquet)")
 

@@ -45,6 +45,22 @@ def _readable(tmp: str) -> None:
     os.chmod(tmp, 0o666 & ~mask)
 
 
+def read_manifest(path: Path) -> dict:
+    """The manifest of a finished results directory; OutputError (exit 2) when it is not one."""
+    if not path.is_dir():
+        raise OutputError(f"{path}: not a results directory (got {'a file' if path.exists() else 'no such directory'})")
+    manifest_file = path / "manifest.json"
+    if not manifest_file.is_file():
+        raise OutputError(f"{path}: not a finished results directory (got no manifest.json)")
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise OutputError(f"{manifest_file}: unreadable manifest ({e})") from None
+    if not isinstance(manifest, dict):
+        raise OutputError(f"{manifest_file}: unreadable manifest (got no JSON object)")
+    return manifest
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     _readable(tmp)

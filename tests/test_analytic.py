@@ -68,7 +68,8 @@ def test_mmc_matches_erlang_c(c, rho):
 
 def test_pooling_dedicated_windows_are_mm1_and_one_group_is_erlang_c():
     """c single windows each fed its own stream vs one group of c windows fed all of them."""
-    c, rho, lam = 3, 0.8, 0.8 * 3
+    c, rho = 3, 0.8
+    lam = rho * c
     departments = {f"D{i}": {} for i in range(c)}
     items = {f"X{i}": {"department": f"D{i}", "weight": 1, "route": "immediate",
                        "window_minutes": {"dist": "exponential", "mean": 1.0}} for i in range(c)}

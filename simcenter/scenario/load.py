@@ -324,7 +324,6 @@ def known_keys(model, data, path: Path_) -> set[str] | None:
 
 def _fields(tp) -> dict[str, Any] | None:
     """Model fields of `tp` (a union of models gives the union of their fields)."""
-    from pydantic import BaseModel
 
     out: dict[str, Any] = {}
     for cls in _models_in(tp):
