@@ -103,20 +103,25 @@ def _resource_kpis(r, staffing, town, start, end) -> dict:
     towns = range(len(meta["townships"])) if town is None else [town]
     served = v["outcome"] == SERVED
     busy = np.clip(np.minimum(v["done"][served], end) - np.maximum(v["called"][served], start), 0, None)
-    utilization = []
+    utilization, window_minutes = [], 0.0
     for t in towns:
         n_windows = len(r.windows[t])
         at_town = v["township"][served] == t
         per_window = np.bincount(v["window"][served][at_town], weights=busy[at_town], minlength=n_windows)
-        utilization.extend((per_window / open_minutes).tolist() if open_minutes > 0 else [])
-    n_windows = sum(len(r.windows[t]) for t in towns)
+        for busy_minutes, duty in zip(per_window.tolist(), meta["window_duty"][t]):
+            if duty is None:  # a standby window is staffed while it serves
+                window_minutes += busy_minutes
+                continue
+            window_minutes += duty * open_minutes * staffing.availability
+            if duty > 0 and open_minutes > 0:
+                utilization.append(busy_minutes / (duty * open_minutes))
     reviewers = sum(meta["reviewers"][t] for t in towns)
     return {
         "window_utilization_mean": _mean(np.array(utilization)),
         "window_utilization_max": float(max(utilization)) if utilization else np.nan,
         "township_backlog_mean": _backlog(r.township_files, town, start, end),
         "county_backlog_mean": _backlog(r.county_files, town, start, end),
-        "staff_hours": (n_windows * staffing.availability + reviewers) * open_minutes / 60,
+        "staff_hours": (window_minutes + reviewers * open_minutes) / 60,
     }
 
 

@@ -330,6 +330,9 @@ class Model:
             "first_open": self.first_open,
             "sessions": cal.sessions,
             "lunch_groups": sorted({w.group for t in self.towns for w in t.centre.windows if w.lunch}),
+            # per township and window: the share of measured days it is on duty (seasonal windows),
+            # or None for a standby window (staffed only while open: counted by its busy time)
+            "window_duty": [[_duty(w, cal) for w in t.centre.windows] for t in self.towns],
             "routes": [item.route for item in self.items],
             # per township: the window group a ticket of each kind queues for (its first window's)
             "kind_group": [[t.centre.windows[e[0]].group if e else -1 for e in t.centre.eligible] for t in self.towns],
@@ -337,6 +340,15 @@ class Model:
             "queue_by_hour": [_queue_by_hour(t.centre) for t in self.towns],
         }
         return r.freeze()
+
+
+def _duty(window, cal) -> float | None:
+    if window.standby is not None:
+        return None
+    if window.months is None:
+        return 1.0
+    measured = cal.dates[cal.warmup_days:cal.n_days]
+    return sum(d.month in window.months for d in measured) / max(len(measured), 1)
 
 
 def _queue_by_hour(centre) -> dict[tuple[int, int], float]:
