@@ -119,11 +119,11 @@ def township_decision(m, case: Case):
     env, item, files = m.env, case.item, m.records.township_files
     index = m.records.file_opened(files, case.town.index, env.now)
     yield from case.town.office.review(item.township_lead.ppf1(case.draw(LEAD)))
-    extra = m.joint_review.ppf1(case.draw(SIGNOFF)) if item.signoffs else 0.0
+    if item.signoffs:  # a joint review, settled at the next meeting where meetings are held
+        reviewed = m.calendar.add_working_days(env.now, m.joint_review.ppf1(case.draw(SIGNOFF)))
+        yield until(env, m.meetings.next_meeting(reviewed))
     if case.draw(RECHECK) < item.recheck_prob:
-        extra += item.recheck.ppf1(case.draw(RECHECK, 1))
-    if extra:
-        yield until(env, m.calendar.add_working_days(env.now, extra))
+        yield until(env, m.calendar.add_working_days(env.now, item.recheck.ppf1(case.draw(RECHECK, 1))))
     m.records.file_closed(files, index, env.now)
 
 
