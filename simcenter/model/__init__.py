@@ -35,6 +35,7 @@ SEED_SCHEME = ("SeedSequence(seed, spawn_key=(replication, stream)); "
                "stream = (purpose * 1000 + township) * 1000 + sub; purposes: 1 arrivals, 2 case attributes, "
                "3 spare case draws, 4 window absences (sub = window), 5 consultations, 6 moves to lunch time")
 CASE_BLOCK = 256
+_KM = citizen.OFFSET[citizen.KM]
 MAX_ARRIVALS = 10_000_000  # expected per replication: beyond this a run would take hours and gigabytes
 _UNIFORM = Dist(schema.Uniform(dist="uniform", low=0, high=1))
 
@@ -219,17 +220,22 @@ class Model:
     # -- who comes, when -------------------------------------------------------------------
     def new_case(self, town: Town, t: float, u, item: ItemSpec) -> citizen.Case:
         """A case whose citizen would naturally come at t; `created` is when the first visit is."""
-        km = -town.mean_km * math.log1p(-u[citizen.OFFSET[citizen.KM]])
-        handler, booked, first = citizen.CITIZEN, False, t
-        draw = lambda purpose, n=0: u[citizen.OFFSET[purpose] + n]  # noqa: E731
-        mobile, agents, appointments = self.mobile, self.agents, self.appointments
-        if mobile and item.route == IMMEDIATE and km > mobile.min_km and draw(citizen.MOBILE) < mobile.share:
-            handler = citizen.MOBILE_SERVICE
-        elif agents and item.agent_ok and km > agents.min_km and draw(citizen.AGENT) < agents.share:
-            handler = citizen.AGENT_VISITS
-        elif appointments and draw(citizen.BOOKING) < appointments.share and draw(citizen.BOOKING, 1) >= appointments.no_show:
-            booked, first = True, self._slot(t, draw(citizen.BOOKING, 2))
-        return citizen.Case(-1, town, item, first, u, km, booked, handler)
+        km = -town.mean_km * math.log1p(-u[_KM])
+        case = citizen.Case(-1, town, item, t, u, km, False, citizen.CITIZEN)
+        if self.mobile or self.agents or self.appointments:  # most scenarios have none: skip the checks
+            self._who_comes(case)
+        return case
+
+    def _who_comes(self, case) -> None:
+        """A mobile team or a village agent may take the case; else the citizen may book a slot."""
+        mobile, agents, appointments, km = self.mobile, self.agents, self.appointments, case.km
+        if mobile and case.item.route == IMMEDIATE and km > mobile.min_km and case.draw(citizen.MOBILE) < mobile.share:
+            case.handler = citizen.MOBILE_SERVICE
+        elif agents and case.item.agent_ok and km > agents.min_km and case.draw(citizen.AGENT) < agents.share:
+            case.handler = citizen.AGENT_VISITS
+        elif (appointments and case.draw(citizen.BOOKING) < appointments.share
+              and case.draw(citizen.BOOKING, 1) >= appointments.no_show):
+            case.booked, case.created = True, self._slot(case.created, case.draw(citizen.BOOKING, 2))
 
     def _slot(self, t: float, u: float) -> float:
         """A booked slot on the day of t: slots of `slot_minutes` spread evenly over opening hours."""
@@ -267,7 +273,8 @@ class Model:
                 item = self.items[min(bisect_right(month_cum, u[0]), len(self.items) - 1)]
                 case = self.new_case(town, t, u, item)
                 comers.append((case.created, n, case))
-            comers.sort(key=lambda c: (c[0], c[1]))
+            if self.appointments or town.lunch_share:  # some citizens come at another time of day
+                comers.sort(key=lambda c: (c[0], c[1]))
             for t, _, case in comers:
                 yield env.timeout(max(t - env.now, 0.0))
                 if isinstance(case, tuple):

@@ -58,6 +58,7 @@ class Centre:
         self.standby = [w for w in windows if w.standby is not None]
         self.has_lunch_windows = any(w.lunch for w in windows)
         self.waiting = [0] * len(sets)  # waiting tickets per set of eligible windows
+        self.single_queue = len(sets) == 1
         self.set_group = [windows[s[0]].group if s else -1 for s in sets]  # a set's queue is its first window's group
         # ∫ waiting tickets dt per (set, clock hour) within the measurement window (kpis_by_hour)
         self.hourly_area = [0.0] * (len(sets) * 24)
@@ -80,7 +81,8 @@ class Centre:
         if self.calling:
             for w in self.eligible[kind]:
                 window = self.windows[w]
-                if window.free and self._can_call(window) and (booked or not window.booked_only):
+                if (window.free and not window.away and not window.off_duty and (booked or not window.booked_only)
+                        and (window.standby is None or self._standby_opens(window))):
                     window.free = False
                     ticket.called.succeed(w)
                     return ticket
@@ -121,17 +123,19 @@ class Centre:
         self._call_next(window)
 
     # -- the centre's side ---------------------------------------------------------------
-    def _can_call(self, window: Window) -> bool:
-        if window.away or window.off_duty:
-            return False
-        if window.standby is not None and not window.opened:
+    def _standby_opens(self, window: Window) -> bool:
+        """A standby window calls once enough wait for it, and until nobody is left for it."""
+        if not window.opened:
             waiting = self.waiting
             window.opened = sum(waiting[j] for j in self.window_sets[window.index]) >= window.standby
-            return window.opened
-        return True
+        return window.opened
 
     def _call_next(self, window: Window) -> None:
-        if not self.calling or not self._can_call(window):
+        if not self.queue:
+            window.opened = False  # nobody left for it: a standby window closes again
+            return
+        if (not self.calling or window.away or window.off_duty
+                or window.standby is not None and not self._standby_opens(window)):
             return
         accepts, walk_ins = window.accepts, not window.booked_only
         for i, ticket in enumerate(self.queue):
@@ -153,7 +157,11 @@ class Centre:
         now, since = self.env.now, self._queue_since
         if self.queue and now > since:
             self.queue_area += len(self.queue) * (now - since)
-            self._by_hour(since, now)
+            hour = int(since // 60)
+            if self.single_queue and now <= (hour + 1) * 60.0 and self.measured[0] <= since and now <= self.measured[1]:
+                self.hourly_area[hour % 24] += self.waiting[0] * (now - since)  # one queue, within one hour
+            else:
+                self._by_hour(since, now)
         self._queue_since = now
 
     def _by_hour(self, since: float, now: float) -> None:

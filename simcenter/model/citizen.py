@@ -95,7 +95,7 @@ def hand_in_documents(m, case: Case):
     """Visit until the documents are complete (or accepted with gaps); False if the citizen gives up."""
     item, behaviour = case.item, m.behaviour
     incomplete_prob = item.incomplete_prob
-    if case.draw(PRECHECK) < behaviour.precheck_share:  # checked online before coming
+    if behaviour.precheck_share and case.draw(PRECHECK) < behaviour.precheck_share:  # checked online first
         incomplete_prob *= behaviour.precheck_incomplete_factor
     incomplete = case.draw(INCOMPLETE) < incomplete_prob
     cause, returns = FIRST, 0
@@ -191,7 +191,7 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | N
         if not by_agent:
             case.trips += 1
             case.official_trips += cause != INCOMPLETE_RETURN
-        patience = None if by_agent else m.patience(case.draw(PATIENCE, case.visits))
+        patience = None if by_agent or m.patience_dist is None else m.patience_dist.ppf1(case.draw(PATIENCE, case.visits))
         case.visits += 1
         served = yield from queue_and_serve(m, town, kind, case.id, purpose, cause, minutes, patience,
                                             case.booked and case.visits == 1, may_balk=not by_agent)

@@ -36,20 +36,11 @@ class Records:
     absences: list[tuple[int, int, float, float]] = field(default_factory=list)  # (township, window, from, to)
     windows: list[list[int]] = field(default_factory=list)  # per township: group index of each window
     meta: dict = field(default_factory=dict)
+    visit_rows: list[tuple] = field(default_factory=list)  # one tuple per visit; columns at freeze()
 
-    def visit(self, township, case, kind, purpose, cause, arrive, called, done, outcome, window, patience):
-        v = self.visits
-        v["township"].append(township)
-        v["case"].append(case)
-        v["kind"].append(kind)
-        v["purpose"].append(purpose)
-        v["cause"].append(cause)
-        v["arrive"].append(arrive)
-        v["called"].append(called)
-        v["done"].append(done)
-        v["outcome"].append(outcome)
-        v["window"].append(window)
-        v["patience"].append(patience)
+    def visit(self, *row) -> None:
+        """(township, case, kind, purpose, cause, arrive, called, done, outcome, window, patience)."""
+        self.visit_rows.append(row)
 
     def file_opened(self, where: dict, township: int, start: float) -> int:
         """A file enters a back office; its end stays NaN while it is there."""
@@ -63,6 +54,10 @@ class Records:
 
     def freeze(self) -> "Records":
         """Lists → numpy arrays, once, at the end of the run."""
+        if self.visit_rows:
+            for name, column in zip(VISIT_COLUMNS, zip(*self.visit_rows)):
+                self.visits[name] = list(column)
+            self.visit_rows = []
         for table in (self.visits, self.cases, self.township_files, self.county_files):
             for name, values in table.items():
                 table[name] = np.asarray(values, dtype=float if name in _FLOATS else np.int64)
