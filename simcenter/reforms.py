@@ -29,8 +29,14 @@ def _tri(low: float, mode: float, high: float) -> Triangular:
 
 class FullEmpowerment(Strict):
     items: list[Id] | None = Field(None, description="items to delegate (null: every delegable county item)")
+    second_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        1.0, description="share of the county reviewer capacity behind the delegated work that is seconded to "
+                         "the townships taking it over, in proportion to the work each takes (人员下沉; 0: "
+                         "empowerment without the people)")
     extra_reviewers: dict[str, NonNegative] = Field(
-        {"A+": 1, "A": 1, "B": 1}, description="township reviewers added, by size class")
+        {}, description="township reviewers added on top, by size class")
+    out_of_scope_share: Probability | None = Field(
+        0.02, description="share of requests the township still cannot accept (null: unchanged)")
     joint_review_days: Distribution = Field(
         _tri(1, 2, 4), description="working days of the township joint review replacing former sign-offs")
     error_rate: Probability = Field(0.0, description="share of township decisions the county re-checks")
@@ -52,10 +58,16 @@ class Coordination(Strict):
     signoff_mode: Literal["parallel", "sequential"] = Field("parallel", description="how sign-offs are collected")
     meeting_every_days: Annotated[int, Field(ge=1)] | None = Field(
         5, description="sign-offs are settled at a joint-review meeting every N working days (null: none)")
-    electronic: StrictBool = Field(True, description="files and results move electronically: no shuttle, no transit")
+    electronic: StrictBool = Field(False, description="also move files electronically (the `platform` lever's "
+                                                      "job; kept for combined studies)")
     supplement_prob: Probability = Field(0.05, description="share of county files sent back for supplements")
     narrow_top: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.3, description="county lead-time triangles: high pulled towards mode by this share")
+
+
+class Platform(Strict):
+    electronic: StrictBool = Field(True, description="files and results move electronically: no shuttle, no transit")
+    single_entry: StrictBool = Field(True, description="one data entry: no extra window minutes for forwarded items")
 
 
 class OnlinePrecheck(Strict):
@@ -148,9 +160,13 @@ def _regular(groups: dict) -> list[str]:
 
 
 def full_empowerment(s: dict, p: FullEmpowerment) -> None:
-    """Delegable county items become township decisions with their township lead times; their
-    sign-offs become a township joint review (`staffing.joint_review_days`); reviewers are added
-    by size class; optionally the county re-checks a share of township decisions."""
+    """Delegable county items become township decisions with their township lead times (or
+    immediate decisions at the window where `delegated_route: immediate`, with no pickup); their
+    sign-offs become a township joint review (`staffing.joint_review_days`); county reviewers
+    follow the work to the townships (`second_share`); fewer requests are out of scope; optionally
+    reviewers are added by size class and the county re-checks a share of township decisions."""
+    from .capacity import seconded_reviewers
+
     chosen = p.items if p.items is not None else [i for i, item in s["items"].items()
                                                   if item["delegable"] and item["route"] == "county"]
     _known("an item", chosen, s["items"], ("items",))
@@ -159,11 +175,22 @@ def full_empowerment(s: dict, p: FullEmpowerment) -> None:
     for i, item_id in enumerate(chosen):
         if not s["items"][item_id]["delegable"]:
             raise LeverError(("items", i), "a delegable item (with township_lead_days)", item_id)
+    leaving, arriving = seconded_reviewers(Scenario.model_validate(s), chosen, p.second_share)
+    for item_id in chosen:
         item = s["items"][item_id]
-        item.update(route="township", recheck_prob=p.error_rate, recheck_days=_dump(p.recheck_days))
+        if item.get("delegated_route") == "immediate":  # decided at the window, printed there
+            item.update(route="immediate", signoffs=[], result="none" if item["result"] == "pickup" else item["result"])
+        else:
+            item.update(route="township", recheck_prob=p.error_rate, recheck_days=_dump(p.recheck_days))
     s["staffing"]["joint_review_days"] = _dump(p.joint_review_days)
-    for town in s["townships"].values():
-        town["reviewers"] += p.extra_reviewers.get(town.get("size_class"), 0)
+    for dept_id, dept in s["departments"].items():
+        if dept.get("county_reviewers") is not None and leaving[dept_id] > 0:
+            left = dept["county_reviewers"] - leaving[dept_id]
+            dept["county_reviewers"] = round(left, 3) if left > 1e-6 else None  # every file gone: no office
+    for town_id, town in s["townships"].items():
+        town["reviewers"] = round(town["reviewers"] + arriving[town_id] + p.extra_reviewers.get(town.get("size_class"), 0), 3)
+    if p.out_of_scope_share is not None:
+        s["demand"]["out_of_scope_share"] = min(s["demand"].get("out_of_scope_share", 0.0), p.out_of_scope_share)
 
 
 def unified_windows(s: dict, p: UnifiedWindows) -> None:
@@ -199,9 +226,9 @@ def unified_windows(s: dict, p: UnifiedWindows) -> None:
 
 
 def coordination(s: dict, p: Coordination) -> None:
-    """Sign-offs in parallel, settled at joint-review meetings every few working days; files
-    sent electronically (no shuttle wait, no transit); fewer files sent back for supplements;
-    county lead-time triangles narrowed at the top."""
+    """Department coordination (部门协同): sign-offs in parallel, settled at joint-review meetings
+    every few working days; fewer files sent back for supplements; county lead-time triangles
+    narrowed at the top. Electronic transfer belongs to the `platform` lever."""
     county = s["county"]
     county.update(signoff_mode=p.signoff_mode, meeting_every_days=p.meeting_every_days,
                   supplement_prob=p.supplement_prob)
@@ -213,6 +240,16 @@ def coordination(s: dict, p: Coordination) -> None:
             lead["high"] = lead["mode"] + (1 - p.narrow_top) * (lead["high"] - lead["mode"])
             if lead["high"] <= lead["low"]:
                 lead["high"] = lead["low"] + 1e-9
+
+
+def platform(s: dict, p: Platform) -> None:
+    """A standardised platform (平台标准化): files and results travel electronically between the
+    township and the county (no shuttle, no transit), and forwarded items are entered once
+    (no double data entry at the window)."""
+    if p.electronic:
+        s["county"].update(shuttle_days="electronic", transit_days=0)
+    if p.single_entry:
+        s["service"]["forward_entry_minutes"] = 0
 
 
 def online_precheck(s: dict, p: OnlinePrecheck) -> None:
@@ -268,10 +305,9 @@ def mail_delivery(s: dict, p: MailDelivery) -> None:
     (result `notify`: no pickup at all)."""
     s["behaviour"]["mail_share"] = p.mail_share
     _known("an item", p.e_certificates, s["items"], ("e_certificates",))
-    for i, item_id in enumerate(p.e_certificates):
-        if s["items"][item_id]["result"] != "pickup":
-            raise LeverError(("e_certificates", i), "an item whose result is picked up", item_id)
-        s["items"][item_id]["result"] = "notify"
+    for item_id in p.e_certificates:  # an item an earlier lever already made pickup-free stays as it is
+        if s["items"][item_id]["result"] == "pickup":
+            s["items"][item_id]["result"] = "notify"
 
 
 def mobile_service(s: dict, p: MobileServiceLever) -> None:
@@ -372,6 +408,7 @@ LEVERS = {lever.name: lever for lever in (
     Lever("full_empowerment", FullEmpowerment, full_empowerment),
     Lever("unified_windows", UnifiedWindows, unified_windows),
     Lever("coordination", Coordination, coordination),
+    Lever("platform", Platform, platform),
     Lever("online_precheck", OnlinePrecheck, online_precheck),
     Lever("accept_with_gaps", AcceptWithGaps, accept_with_gaps),
     Lever("village_agents", VillageAgents, village_agents),

@@ -26,7 +26,7 @@ from .arrivals import DayPlan, day_factors, day_pieces
 from .backoffice import Meetings, ReviewOffice, Shuttle
 from .calendar import Calendar
 from .centre import Centre, Window
-from .records import COMPLETED, COUNTY, IMMEDIATE, TOWNSHIP, Records
+from .records import COMPLETED, COUNTY, IMMEDIATE, OUT_OF_SCOPE, TOWNSHIP, Records
 
 ROUTES = {"immediate": IMMEDIATE, "township": TOWNSHIP, "county": COUNTY}
 # stream purposes
@@ -36,6 +36,8 @@ SEED_SCHEME = ("SeedSequence(seed, spawn_key=(replication, stream)); "
                "3 spare case draws, 4 window absences (sub = window), 5 consultations, 6 moves to lunch time")
 CASE_BLOCK = 256
 _KM = citizen.OFFSET[citizen.KM]
+_MATTER = citizen.OFFSET[citizen.MATTER]
+_OUT_OF_SCOPE = citizen.OFFSET[citizen.OUT_OF_SCOPE]
 MAX_ARRIVALS = 10_000_000  # expected per replication: beyond this a run would take hours and gigabytes
 _UNIFORM = Dist(schema.Uniform(dist="uniform", low=0, high=1))
 
@@ -53,7 +55,7 @@ class ItemSpec:
 
     __slots__ = ("index", "id", "route", "window", "extra_minutes", "incomplete_prob", "lead", "township_lead",
                  "department", "signoffs", "pickup", "promised_days", "gaps_ok", "agent_ok", "recheck_prob",
-                 "recheck")
+                 "recheck", "review_minutes")
 
     def __init__(self, index, item_id, item, department: int, forward_entry: float):
         self.index, self.id = index, item_id
@@ -69,6 +71,7 @@ class ItemSpec:
         self.promised_days = math.nan if item.promised_days is None else float(item.promised_days)
         self.gaps_ok, self.agent_ok = item.gaps_ok, item.agent_ok
         self.recheck_prob, self.recheck = item.recheck_prob, Dist(item.recheck_days)
+        self.review_minutes = item.review_minutes  # None: the deciding office's default
 
 
 class Town:
@@ -89,12 +92,11 @@ class Town:
         self.spare = Sampler(_UNIFORM, generator(seed, rep, stream_id(SPARE, index)))
         self.consult = Sampler(_UNIFORM, generator(seed, rep, stream_id(CONSULTATIONS, index)))
         self.office = ReviewOffice(m.env, m.calendar, town.reviewers if town.reviewers > 0 else None,
-                                   s.staffing.reviews_per_day)
+                                   m.calendar.open_per_day / s.staffing.reviews_per_day)
         self.mean_km = town.km_to_centre
-        factors = day_factors(s, m.calendar, town)
+        factors = day_factors(s, m.calendar, town, m.mix_factor)
         visits_per_case = 1 + s.demand.consult_share
-        self.expected = [town.cases_per_day * visits_per_case * f * m.mix_factor[m.calendar.dates[k].month]
-                         for k, f in enumerate(factors)]
+        self.expected = [town.cases_per_day * visits_per_case * f for f in factors]
         self.consult_share = s.demand.consult_share / visits_per_case
 
     def _build_centre(self, m) -> Centre:
@@ -149,7 +151,8 @@ class Model:
         dept_ids = list(s.departments)
         self.items = [ItemSpec(i, item_id, item, dept_ids.index(item.department), s.service.forward_entry_minutes)
                       for i, (item_id, item) in enumerate(s.items.items())]
-        self.departments = [ReviewOffice(self.env, self.calendar, d.county_reviewers, s.county.reviews_per_day)
+        self.departments = [ReviewOffice(self.env, self.calendar, d.county_reviewers,
+                                         self.calendar.open_per_day / s.county.reviews_per_day)
                             for d in s.departments.values()]
         self.shuttle = Shuttle(self.calendar, s.county)
         self._item_mix()
@@ -158,6 +161,13 @@ class Model:
         self.return_after, self.abandon_return, self.pickup_after = (
             Dist(b.return_after_days), Dist(b.return_after_abandon_days), Dist(b.pickup_after_days))
         self.patience_dist = make(b.patience_minutes)
+        self.patience_floor = b.patience_floor_minutes
+        d = s.demand
+        self.out_of_scope_share, self.out_of_scope_trips = d.out_of_scope_share, d.out_of_scope_county_trips
+        self.out_of_scope_minutes = Dist(s.service.out_of_scope_minutes)
+        self.referral_minutes = s.service.referral_minutes
+        self.township_supplement_prob = s.staffing.supplement_prob
+        self._matters(s)
         self.turn_away, self.pickup_minutes, self.supplement_minutes = (
             Dist(s.service.turn_away_minutes), Dist(s.service.pickup_minutes), Dist(s.service.supplement_minutes))
         self.consult_minutes = Dist(s.demand.consult_minutes)
@@ -194,8 +204,42 @@ class Model:
             cum[-1] = 1.0
             self.item_cum.append(cum.tolist())
 
+    def _matters(self, s) -> None:
+        """One-matter bundles: item indices (the first one leads the case) and a choice table."""
+        ids = self.item_ids
+        chosen = [(m.weight, [ids.index(i) for i in m.items]) for m in s.demand.matters.values() if m.weight > 0]
+        self.matter_share = s.demand.matter_share if chosen else 0.0
+        total = sum(w for w, _ in chosen) or 1.0
+        self.matter_cum = np.cumsum([w / total for w, _ in chosen]).tolist()
+        if self.matter_cum:
+            self.matter_cum[-1] = 1.0
+        self.matter_items = [items for _, items in chosen]
+
     def patience(self, u: float):
-        return None if self.patience_dist is None else self.patience_dist.ppf1(u)
+        """Minutes of waiting before the citizen gives up (None: never), drawn once per visit."""
+        return None if self.patience_dist is None else self.patience_floor + self.patience_dist.ppf1(u)
+
+    def matter_stops(self, case) -> list[tuple[int, float]]:
+        """(ticket kind, window minutes) of each window a complete submission needs: one stop for a
+        single item; a one-matter case adds its further items to the first stop when the same
+        windows take them, else one more stop (a referral) per other set of windows."""
+        first = case.item
+        stops = [(first.index, case.window_minutes())]
+        if not case.matter:
+            return stops
+        eligible = case.town.centre.eligible
+        sets = [eligible[first.index]]
+        for j, index in enumerate(case.matter):
+            item = self.items[index]
+            minutes = item.window.ppf1(case.draw(citizen.MATTER_WINDOW, j)) + item.extra_minutes
+            where = eligible[index]
+            if where in sets:
+                k = sets.index(where)
+                stops[k] = (stops[k][0], stops[k][1] + minutes)
+            else:
+                sets.append(where)
+                stops.append((index, minutes))
+        return stops
 
     def pickup_kind(self, item: ItemSpec) -> int:
         return self.consult_kind + 1 + item.index
@@ -221,7 +265,16 @@ class Model:
     def new_case(self, town: Town, t: float, u, item: ItemSpec) -> citizen.Case:
         """A case whose citizen would naturally come at t; `created` is when the first visit is."""
         km = -town.mean_km * math.log1p(-u[_KM])
-        case = citizen.Case(-1, town, item, t, u, km, False, citizen.CITIZEN)
+        if self.matter_share and u[_MATTER] < self.matter_share:  # a one-matter bundle: its first item leads
+            bundle = self.matter_items[min(bisect_right(self.matter_cum, u[_MATTER + 1]), len(self.matter_items) - 1)]
+            item = self.items[bundle[0]]
+            case = citizen.Case(-1, town, item, t, u, km, False, citizen.CITIZEN)
+            case.matter = tuple(bundle[1:])
+        else:
+            case = citizen.Case(-1, town, item, t, u, km, False, citizen.CITIZEN)
+        if self.out_of_scope_share and u[_OUT_OF_SCOPE] < self.out_of_scope_share:
+            case.out_of_scope = True  # the same citizens in every scenario; fewer out of scope after empowerment
+            return case
         if self.mobile or self.agents or self.appointments:  # most scenarios have none: skip the checks
             self._who_comes(case)
         return case
@@ -285,10 +338,15 @@ class Model:
                     env.process(citizen.case_journey(self, case))
 
     def close(self, case, status: int) -> None:
+        """The case ends. Lead days (first visit → result in hand) and decision days (the official
+        clock: acceptance → decision, restarted by a re-submission) in fractional working days."""
         case.status, case.end = status, self.env.now
-        if status == COMPLETED:
-            cal = self.calendar
-            case.lead_days = cal.day_at(case.end) - cal.day_at(case.created)
+        if status == COMPLETED and not case.out_of_scope:
+            days = self.calendar.working_days_at
+            case.lead_days = days(case.end) - days(case.created)
+            case.decided = case.end if math.isnan(case.decided) else case.decided
+            case.accepted = case.decided if math.isnan(case.accepted) else case.accepted
+            case.decision_days = days(case.decided) - days(case.accepted)
 
     def run(self) -> Records:
         env, cal = self.env, self.calendar
@@ -310,20 +368,26 @@ class Model:
         c = r.cases
         fixed, kmh = self.behaviour.travel.fixed_minutes, self.behaviour.travel.kmh
         for case in self.cases:
+            local_trips, to_county = case.trips - case.county_trips, case.town.spec.km_to_county
             c["township"].append(case.town.index)
             c["item"].append(case.item.index)
-            c["route"].append(case.item.route)
+            c["route"].append(OUT_OF_SCOPE if case.out_of_scope else case.item.route)
             c["created"].append(case.created)
             c["status"].append(case.status)
             c["end"].append(case.end)
             c["trips"].append(case.trips)
             c["official_trips"].append(case.official_trips)
             c["visits"].append(case.visits)
+            c["county_trips"].append(case.county_trips)
+            c["matter_items"].append(1 + len(case.matter))
+            c["referrals"].append(case.referrals)
             c["handler"].append(case.handler)
             c["booked"].append(case.booked)
-            c["travel_minutes"].append(case.trips * (fixed + 2 * case.km / kmh * 60))
-            c["travel_km"].append(case.trips * 2 * case.km)
+            c["travel_minutes"].append(local_trips * (fixed + 2 * case.km / kmh * 60)
+                                       + case.county_trips * (fixed + 2 * to_county / kmh * 60))
+            c["travel_km"].append(local_trips * 2 * case.km + case.county_trips * 2 * to_county)
             c["lead_days"].append(case.lead_days)
+            c["decision_days"].append(case.decision_days)
             c["promised_days"].append(case.item.promised_days)
         for town in self.towns:
             r.absences.extend((town.index, w, a, b) for w, a, b in town.centre.away_log)
@@ -334,6 +398,14 @@ class Model:
             "open_minutes": cal.open_minutes_between(cal.warmup_end, cal.arrivals_end),
             "townships": [t.id for t in self.towns], "items": self.item_ids, "groups": self.group_ids,
             "reviewers": [t.spec.reviewers for t in self.towns],
+            "departments": list(self.scenario.departments),
+            # per office over the measurement window: (reviewers, busy seat-minutes, seats, ∫ waiting files dt)
+            "township_offices": [t.office.stats() for t in self.towns],
+            "county_offices": [d.stats() for d in self.departments],
+            # market days per township (every, phase of the date's ordinal) and the first day's ordinal
+            "market_days": [(t.spec.market_days.every, t.spec.market_days.phase) if t.spec.market_days else None
+                            for t in self.towns],
+            "start_ordinal": cal.start.toordinal(),
             "first_open": self.first_open,
             "sessions": cal.sessions,
             "lunch_groups": sorted({w.group for t in self.towns for w in t.centre.windows if w.lunch}),

@@ -7,6 +7,7 @@ times are uniform over it: exactly a Poisson process with that rate, no thinning
 
 from __future__ import annotations
 
+import datetime as dt
 from bisect import bisect_right
 
 import numpy as np
@@ -63,15 +64,30 @@ class DayPlan:
         return day_start + start + min(max(frac, 0.0), 1.0) * length
 
 
-def day_factors(scenario, calendar, township) -> list[float]:
-    """Expected arrivals multiplier for each working day (weekday × month × market day)."""
+def day_factors(scenario, calendar, township, mix_factor=None) -> list[float]:
+    """Expected arrivals multiplier for each working day of the horizon: weekday × month ×
+    market day × dated periods × the month's item mix (seasonal items). With
+    `demand.normalise` the factors are scaled so that their mean over the first year of working
+    days is 1: a market day is busier *relative to* other days, and the annual volume stays
+    `cases_per_day` × working days."""
     demand = scenario.demand
     market = township.market_days
-    factors = []
-    for k, date in enumerate(calendar.dates[: calendar.n_days]):
+    periods = [(dt.date.fromisoformat(p.start), dt.date.fromisoformat(p.end), p.factor) for p in demand.periods]
+
+    def factor(k: int, date: dt.date) -> float:
         f = demand.weekday_factor.get(calendar.weekday(k), 1.0) * demand.month_factor.get(date.month, 1.0)
         if market is not None and date.toordinal() % market.every == market.phase:
             f *= demand.market_day_factor
-        factors.append(f)
-    return factors
+        for start, end, g in periods:
+            if start <= date <= end:
+                f *= g
+        return f * (mix_factor[date.month] if mix_factor else 1.0)
 
+    factors = [factor(k, date) for k, date in enumerate(calendar.dates[: calendar.n_days])]
+    if demand.normalise:
+        year_end = calendar.start + dt.timedelta(days=365)
+        year = [factor(k, date) for k, date in enumerate(calendar.dates) if date < year_end]
+        mean = sum(year) / len(year) if year else 1.0
+        if mean > 0:
+            factors = [f / mean for f in factors]
+    return factors

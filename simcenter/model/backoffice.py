@@ -14,28 +14,59 @@ import simpy
 
 
 class ReviewOffice:
-    """Reviewers of a township, or of a county department (None = no capacity limit)."""
+    """Reviewers of a township, or of a county department (None = no capacity limit).
 
-    def __init__(self, env, calendar, reviewers: float | None, reviews_per_day: float):
+    Keeps, over the measurement window, the reviewers' busy time (open minutes) and the
+    time-integral of files waiting for a reviewer: the load checks and queue KPIs.
+    """
+
+    def __init__(self, env, calendar, reviewers: float | None, default_minutes: float):
         self.env, self.calendar = env, calendar
+        self.reviewers, self.default_minutes = reviewers, default_minutes
         self.staff = None
+        self.seats = 0
+        self.busy = 0.0  # busy seat-minutes of open time within the measurement window
+        self.waiting_area = 0.0  # ∫ files waiting for a reviewer dt, within the measurement window
+        self.reviews = 0
+        self._waiting, self._since = 0, 0.0
+        self._window = (calendar.warmup_end, calendar.arrivals_end)
+        self._open_window = (calendar.open_minutes_at(calendar.warmup_end),
+                             calendar.open_minutes_at(calendar.arrivals_end))
         if reviewers is not None:
-            seats = max(1, math.ceil(reviewers))
-            self.staff = simpy.Resource(env, capacity=seats)
-            # fractional reviewers (a shared half post) work proportionally slower
-            self.work_minutes = calendar.open_per_day / reviews_per_day * seats / reviewers
+            self.seats = max(1, math.ceil(reviewers))
+            self.staff = simpy.Resource(env, capacity=self.seats)
+            self.slowdown = self.seats / reviewers  # a fractional post (a shared half post) works slower
 
-    def review(self, lead_days: float):
-        """Process: decide a file; returns when the decision is made."""
+    def review(self, lead_days: float, work_minutes: float | None = None):
+        """Process: decide a file; returns when both its lead time and the reviewer's work are done."""
         env, cal = self.env, self.calendar
         ready = cal.add_working_days(env.now, lead_days)
         if self.staff is not None:
             with self.staff.request() as seat:
+                self._queue(+1)
                 yield seat
-                done = cal.after_open_minutes(cal.next_open(env.now), self.work_minutes)
+                self._queue(-1)
+                start = cal.open_minutes_at(cal.next_open(env.now))
+                work = (self.default_minutes if work_minutes is None else work_minutes) * self.slowdown
+                a, b = self._open_window
+                self.busy += max(0.0, min(start + work, b) - max(start, a))
+                self.reviews += 1
+                done = cal.after_open_minutes(cal.next_open(env.now), work)
                 yield env.timeout(done - env.now)
         if ready > env.now:
             yield env.timeout(ready - env.now)
+
+    def _queue(self, change: int) -> None:
+        now, (a, b) = self.env.now, self._window
+        if self._waiting:
+            self.waiting_area += self._waiting * max(0.0, min(now, b) - max(self._since, a))
+        self._waiting += change
+        self._since = now
+
+    def stats(self) -> tuple:
+        """(reviewers, busy seat-minutes, seats, ∫ waiting files dt) over the measurement window."""
+        self._queue(0)
+        return (self.reviewers, self.busy, self.seats, self.waiting_area)
 
 
 class Shuttle:

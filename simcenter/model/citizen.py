@@ -1,6 +1,8 @@
-"""The citizen's journey (DESIGN §4), one SimPy process per case, read top to bottom.
+"""The citizen's journey, one SimPy process per case, read top to bottom.
 
-hand in documents (coming back while they are incomplete) → the item's route decides
+a request the township cannot accept goes to the county hall; otherwise: hand in documents
+(coming back while they are incomplete; a one-matter case is referred from window to window
+unless one window takes it all) → the item's route decides
 (at the window, by the township, or by the county with shuttles and sign-offs) → the result
 reaches the citizen (nothing to do, mail, or a pickup visit). Every visit is a trip:
 take a ticket (or balk), wait (or renege, or be sent home at closing), be served.
@@ -17,8 +19,9 @@ from .backoffice import signoff_days
 from .centre import RENEGED as RENEGED_CALL
 from .centre import SENT_HOME
 from .records import (
-    ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, FIRST, INCOMPLETE_RETURN,
-    PICKUP, PICKUP_TRIP, RENEGED, SERVED, SUBMIT, SUPPLEMENT, SUPPLEMENT_TRIP, TOWNSHIP,
+    ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, FIRST, INCOMPLETE_RETURN,
+    OUT_OF_SCOPE_VISIT, PICKUP, PICKUP_TRIP, REFERRAL, REFERRAL_TRIP, RENEGED, SAME_TRIP, SERVED, SUBMIT,
+    SUPPLEMENT, SUPPLEMENT_TRIP, TOWNSHIP,
 )
 from .records import SENT_HOME as SENT_HOME_OUTCOME
 
@@ -30,30 +33,39 @@ PURPOSES = (
     ("PATIENCE", 6), ("ABANDON_DAYS", 6), ("LEAD", 3), ("SUPPLEMENT_NEEDED", 3), ("SUPPLEMENT_DAYS", 3),
     ("SUPPLEMENT_MINUTES", 3), ("SIGNOFF", 4), ("MAIL", 1), ("PICKUP_DAYS", 1), ("PICKUP_MINUTES", 1),
     ("TURN_AWAY_MINUTES", 4), ("KM", 1), ("PRECHECK", 1), ("GAPS", 4), ("AGENT", 2), ("BOOKING", 3),
-    ("MOBILE", 2), ("RECHECK", 2),
+    ("MOBILE", 2), ("RECHECK", 2), ("OUT_OF_SCOPE", 3), ("MATTER", 2), ("MATTER_WINDOW", 4), ("REFERRAL", 4),
+    ("ABANDON_CHOICE", 6), ("IN_PERSON", 1),
 )
 SLOTS = [n for _, n in PURPOSES]
 OFFSET = [sum(SLOTS[:i]) for i in range(len(PURPOSES))]
 DRAWS_PER_CASE = sum(SLOTS)
 (ITEM, WINDOW, INCOMPLETE, GIVE_UP, RETURN_DAYS, RETURN_TIME, PATIENCE, ABANDON_DAYS, LEAD,
  SUPPLEMENT_NEEDED, SUPPLEMENT_DAYS, SUPPLEMENT_MINUTES, SIGNOFF, MAIL, PICKUP_DAYS, PICKUP_MINUTES,
- TURN_AWAY_MINUTES, KM, PRECHECK, GAPS, AGENT, BOOKING, MOBILE, RECHECK) = range(len(PURPOSES))
+ TURN_AWAY_MINUTES, KM, PRECHECK, GAPS, AGENT, BOOKING, MOBILE, RECHECK, OUT_OF_SCOPE, MATTER, MATTER_WINDOW,
+ REFERRAL, ABANDON_CHOICE, IN_PERSON) = range(len(PURPOSES))
 
 # who comes to the hall for the case
 CITIZEN, AGENT_VISITS, MOBILE_SERVICE = 0, 1, 2
 
 
+class WentElsewhere(Exception):
+    """The citizen balked or reneged and finishes the case another way instead of coming back."""
+
+
 class Case:
     __slots__ = ("id", "town", "item", "created", "u", "trips", "official_trips", "visits", "status", "end",
-                 "lead_days", "km", "booked", "handler")
+                 "lead_days", "km", "booked", "handler", "county_trips", "matter", "referrals", "out_of_scope",
+                 "accepted", "decided", "decision_days")
 
     def __init__(self, id_, town, item, created, u, km, booked, handler):
         self.id, self.town, self.item, self.created, self.u = id_, town, item, created, u
         self.km, self.booked, self.handler = km, booked, handler
-        self.trips = self.official_trips = self.visits = 0
+        self.trips = self.official_trips = self.visits = self.county_trips = self.referrals = 0
+        self.matter = ()  # further items of a one-matter case
+        self.out_of_scope = False
         self.status = 0
-        self.end = math.nan
-        self.lead_days = math.nan
+        self.end = self.accepted = self.decided = math.nan
+        self.lead_days = self.decision_days = math.nan
 
     def window_minutes(self) -> float:
         """Window time of the complete submission (before any generalist or agent factor)."""
@@ -73,26 +85,54 @@ def until(env, t: float):
 
 
 def case_journey(m, case: Case):
-    if case.handler == MOBILE_SERVICE:
-        yield from mobile_service(m, case)
-        return
-    if case.handler == AGENT_VISITS:  # the agent takes the file on the village's next round
-        yield until(m.env, m.agent_round(case, m.env.now))
-    accepted = yield from hand_in_documents(m, case)
-    if not accepted:
-        m.close(case, DROPPED)
-        return
-    route, county_file = case.item.route, None
-    if route == TOWNSHIP:
-        yield from township_decision(m, case)
-    elif route == COUNTY:
-        county_file = yield from county_decision(m, case)
-    yield from receive_result(m, case, county_file)
+    try:
+        if case.out_of_scope:
+            yield from redirected_to_county(m, case)
+            return
+        if case.handler == MOBILE_SERVICE:
+            yield from mobile_service(m, case)
+            return
+        if case.handler == AGENT_VISITS:  # the agent takes the file on the village's next round
+            yield until(m.env, m.agent_round(case, m.env.now))
+        accepted = yield from hand_in_documents(m, case)
+        if not accepted:
+            m.close(case, DROPPED)
+            return
+        route, county_file = case.item.route, None
+        if route == TOWNSHIP:
+            yield from township_decision(m, case)
+        elif route == COUNTY:
+            county_file = yield from county_decision(m, case)
+        else:
+            case.decided = m.env.now
+        yield from receive_result(m, case, county_file)
+        m.close(case, COMPLETED)
+    except WentElsewhere:
+        m.close(case, ELSEWHERE)
+
+
+def redirected_to_county(m, case: Case):
+    """A request the township cannot accept: told so at a window, then off to the county hall."""
+    yield from visit(m, case, OUT_OF_SCOPE_VISIT, FIRST, m.out_of_scope_minutes.ppf1(case.draw(OUT_OF_SCOPE, 1)),
+                     kind=m.consult_kind)
+    mean = m.out_of_scope_trips
+    go_to_county(case, int(mean) + (case.draw(OUT_OF_SCOPE, 2) < mean - int(mean)))
     m.close(case, COMPLETED)
 
 
+def go_to_county(case: Case, trips: int) -> None:
+    """Trips to the county hall (the queue there is not modelled, only the journey)."""
+    case.county_trips += trips
+    case.trips += trips
+    case.official_trips += trips
+
+
 def hand_in_documents(m, case: Case):
-    """Visit until the documents are complete (or accepted with gaps); False if the citizen gives up."""
+    """Visit until the documents are complete (or accepted with gaps); False if the citizen gives up.
+
+    A one-matter case hands in every item: at one window when one window takes them all, else
+    referred from window to window (queueing again, maybe another day).
+    """
     item, behaviour = case.item, m.behaviour
     incomplete_prob = item.incomplete_prob
     if behaviour.precheck_share and case.draw(PRECHECK) < behaviour.precheck_share:  # checked online first
@@ -102,9 +142,14 @@ def hand_in_documents(m, case: Case):
     while True:
         if incomplete and item.gaps_ok and case.draw(GAPS, returns) < behaviour.gaps_accept_share:
             incomplete = False  # 容缺: accepted now, the missing document follows without a trip
-        minutes = m.turn_away.ppf1(case.draw(TURN_AWAY_MINUTES, returns)) if incomplete else case.window_minutes()
-        yield from visit(m, case, SUBMIT, cause, minutes)
-        if not incomplete:
+        if incomplete:
+            minutes = m.turn_away.ppf1(case.draw(TURN_AWAY_MINUTES, returns))
+            yield from visit(m, case, SUBMIT, cause, minutes)
+        else:
+            stops = m.matter_stops(case)
+            yield from visit(m, case, SUBMIT, cause, stops[0][1], kind=stops[0][0])
+            yield from referrals(m, case, stops[1:])
+            case.accepted = m.env.now
             return True
         if case.draw(GIVE_UP, returns) < behaviour.drop_after_incomplete_prob:
             return False
@@ -114,16 +159,37 @@ def hand_in_documents(m, case: Case):
         cause = INCOMPLETE_RETURN
 
 
+def referrals(m, case: Case, stops):
+    """The further windows of a one-matter case: a new ticket now, or another day when the item
+    cannot be finished the same day."""
+    for j, (kind, minutes) in enumerate(stops):
+        case.referrals += 1
+        if case.draw(REFERRAL, j) < m.behaviour.referral_next_day_prob:
+            yield from come_back(m, case, 1)
+            cause = REFERRAL_TRIP
+        else:
+            cause = SAME_TRIP
+        yield from visit(m, case, REFERRAL, cause, minutes + m.referral_minutes, kind=kind)
+
+
 def township_decision(m, case: Case):
-    """Township reviewers decide; items with sign-offs go to a joint review; the county may re-check."""
+    """Township reviewers decide, maybe after a send-back for supplements; items with sign-offs go
+    to a joint review; the county may re-check."""
     env, item, files = m.env, case.item, m.records.township_files
     index = m.records.file_opened(files, case.town.index, env.now)
-    yield from case.town.office.review(item.township_lead.ppf1(case.draw(LEAD)))
+    passes = 0
+    while True:
+        yield from case.town.office.review(item.township_lead.ppf1(case.draw(LEAD, passes)), item.review_minutes)
+        if case.draw(SUPPLEMENT_NEEDED, passes) >= m.township_supplement_prob:
+            break
+        yield from supplement(m, case, passes)
+        passes += 1
     if item.signoffs:  # a joint review, settled at the next meeting where meetings are held
         reviewed = m.calendar.add_working_days(env.now, m.joint_review.ppf1(case.draw(SIGNOFF)))
         yield until(env, m.meetings.next_meeting(reviewed))
     if case.draw(RECHECK) < item.recheck_prob:
         yield until(env, m.calendar.add_working_days(env.now, item.recheck.ppf1(case.draw(RECHECK, 1))))
+    case.decided = env.now
     m.records.file_closed(files, index, env.now)
 
 
@@ -134,22 +200,32 @@ def county_decision(m, case: Case):
     """
     env, item, county, records = m.env, case.item, m.county, m.records
     passes = 0
+    if case.draw(IN_PERSON) < county.in_person_prob:  # a signature or inspection at the county
+        go_to_county(case, 1)
     while True:
         index = records.file_opened(records.county_files, case.town.index, env.now)
         yield until(env, m.shuttle.arrival(env.now))
-        yield from m.departments[item.department].review(item.lead.ppf1(case.draw(LEAD, passes)))
+        yield from m.departments[item.department].review(item.lead.ppf1(case.draw(LEAD, passes)), item.review_minutes)
         if case.draw(SUPPLEMENT_NEEDED, passes) >= county.supplement_prob:
             break
         yield until(env, m.shuttle.arrival(env.now))  # the file comes back
         records.file_closed(records.county_files, index, env.now)
-        yield from come_back(m, case, m.return_after.ppf1(case.draw(SUPPLEMENT_DAYS, passes)))
-        yield from visit(m, case, SUPPLEMENT, SUPPLEMENT_TRIP, m.supplement_minutes.ppf1(case.draw(SUPPLEMENT_MINUTES, passes)))
+        yield from supplement(m, case, passes)
         passes += 1
     if item.signoffs:
         durations = [m.signoff.ppf1(case.draw(SIGNOFF, j)) for j in range(len(item.signoffs))]
         done = m.calendar.add_working_days(env.now, signoff_days(durations, county.signoff_mode))
         yield until(env, m.meetings.next_meeting(done))
+    case.decided = env.now
     return index
+
+
+def supplement(m, case: Case, passes: int):
+    """The file is sent back (补正): the citizen brings the missing documents; the clock restarts."""
+    yield from come_back(m, case, m.return_after.ppf1(case.draw(SUPPLEMENT_DAYS, passes)))
+    minutes = m.supplement_minutes.ppf1(case.draw(SUPPLEMENT_MINUTES, passes))
+    yield from visit(m, case, SUPPLEMENT, SUPPLEMENT_TRIP, minutes)
+    case.accepted = m.env.now
 
 
 def receive_result(m, case: Case, county_file: int | None):
@@ -174,6 +250,7 @@ def receive_result(m, case: Case, county_file: int | None):
 def mobile_service(m, case: Case):
     """The mobile team handles the item in the village on its next round: no trip."""
     yield until(m.env, m.mobile_round(case, m.env.now))
+    case.accepted = case.decided = m.env.now
     m.close(case, COMPLETED)
 
 
@@ -181,22 +258,25 @@ def mobile_service(m, case: Case):
 
 
 def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | None = None):
-    """Trips to the hall until served (balking or reneging means another day); agents go instead."""
+    """Trips to the hall until served (balking or reneging means another day, or giving up on the
+    hall); agents go instead. A SAME_TRIP visit is another window during a trip already made."""
     town = case.town
     kind = case.item.index if kind is None else kind
     by_agent = case.handler == AGENT_VISITS
     if by_agent:
         minutes *= m.agent_time_factor
     while True:
-        if not by_agent:
+        if not by_agent and cause != SAME_TRIP:
             case.trips += 1
             case.official_trips += cause != INCOMPLETE_RETURN
-        patience = None if by_agent or m.patience_dist is None else m.patience_dist.ppf1(case.draw(PATIENCE, case.visits))
+        patience = None if by_agent else m.patience(case.draw(PATIENCE, case.visits))
         case.visits += 1
         served = yield from queue_and_serve(m, town, kind, case.id, purpose, cause, minutes, patience,
                                             case.booked and case.visits == 1, may_balk=not by_agent)
-        if served:
+        if served is True:
             return
+        if served is not None and case.draw(ABANDON_CHOICE, case.visits - 1) >= m.behaviour.abandon_return_share:
+            raise WentElsewhere
         yield from come_back(m, case, m.abandon_return.ppf1(case.draw(ABANDON_DAYS, case.visits - 1)))
         # a trip repeated because of the queue keeps the cause of the visit it repeats when that
         # was incomplete documents: without them the citizen would not have come at all
@@ -205,7 +285,8 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | N
 
 def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, minutes: float, patience,
                     booked: bool = False, may_balk: bool = True):
-    """Process: one visit at the hall. Returns True if the citizen was served."""
+    """Process: one visit at the hall. True if the citizen was served, False if they balked or
+    reneged, None if the hall closed before calling them."""
     env, centre, record = m.env, town.centre, m.records.visit
     arrive = env.now
     patience_or_nan = math.nan if patience is None else patience
@@ -221,9 +302,9 @@ def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, 
     if window == RENEGED_CALL:
         record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, RENEGED, -1, patience)
         return False
-    if window == SENT_HOME:
+    if window == SENT_HOME:  # not the citizen's choice: always comes back
         record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, SENT_HOME_OUTCOME, -1, patience_or_nan)
-        return False
+        return None
     called = env.now
     yield env.timeout(minutes * centre.windows[window].factor)
     centre.window_done(window)

@@ -10,20 +10,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# visit purposes
-SUBMIT, SUPPLEMENT, PICKUP, CONSULT = 0, 1, 2, 3
-# why a trip was made (the official "run at most once" rate ignores INCOMPLETE_RETURN)
-FIRST, INCOMPLETE_RETURN, ABANDON_RETURN, SUPPLEMENT_TRIP, PICKUP_TRIP = 0, 1, 2, 3, 4
+# visit purposes (REFERRAL: a further item of a one-matter case at another window)
+SUBMIT, SUPPLEMENT, PICKUP, CONSULT, REFERRAL, OUT_OF_SCOPE_VISIT = 0, 1, 2, 3, 4, 5
+# why a trip was made (the official "run at most once" rate ignores INCOMPLETE_RETURN);
+# SAME_TRIP: a visit to another window during the same trip (a referral: no new trip)
+FIRST, INCOMPLETE_RETURN, ABANDON_RETURN, SUPPLEMENT_TRIP, PICKUP_TRIP, REFERRAL_TRIP, SAME_TRIP = 0, 1, 2, 3, 4, 5, 6
 # how a visit ended
 SERVED, BALKED, RENEGED, SENT_HOME = 0, 1, 2, 3
-# how a case ended (OPEN: still under way at the horizon)
-OPEN, COMPLETED, DROPPED = 0, 1, 2
-# routes
-IMMEDIATE, TOWNSHIP, COUNTY = 0, 1, 2
+# how a case ended (OPEN: still under way at the horizon; ELSEWHERE: after balking or reneging
+# the citizen finished another way (online, an agent, the county hall) instead of coming back)
+OPEN, COMPLETED, DROPPED, ELSEWHERE = 0, 1, 2, 3
+# routes (OUT_OF_SCOPE: a request the township cannot accept, redirected to the county)
+IMMEDIATE, TOWNSHIP, COUNTY, OUT_OF_SCOPE = 0, 1, 2, 3
 
 VISIT_COLUMNS = ("township", "case", "kind", "purpose", "cause", "arrive", "called", "done", "outcome", "window", "patience")
 CASE_COLUMNS = ("township", "item", "route", "created", "status", "end", "trips", "official_trips", "visits",
-                "handler", "booked", "travel_minutes", "travel_km", "lead_days", "promised_days")
+                "county_trips", "matter_items", "referrals", "handler", "booked", "travel_minutes", "travel_km",
+                "lead_days", "decision_days", "promised_days")
 FILE_COLUMNS = ("township", "start", "end")
 
 
@@ -65,4 +68,4 @@ class Records:
 
 
 _FLOATS = {"arrive", "called", "done", "patience", "created", "end", "travel_minutes", "travel_km",
-           "lead_days", "promised_days", "start"}
+           "lead_days", "decision_days", "promised_days", "start"}

@@ -252,13 +252,53 @@ class Calendar(Strict):
         return [(_minutes(a), _minutes(b)) for a, b in self.sessions]
 
 
+def _iso_date(v: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(v)
+    except ValueError:
+        raise _fail("date", "an ISO date YYYY-MM-DD") from None
+    return v
+
+
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+
+
+class Period(Strict):
+    """A span of dates with its own demand factor (e.g. the peak before the Spring Festival)."""
+
+    start: IsoDate
+    end: IsoDate
+    factor: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end < self.start:
+            raise _fail("order", "end on or after start")
+        return self
+
+
+class Matter(Strict):
+    """A one-matter (一件事) bundle: several items applied for together."""
+
+    items: Annotated[list[Id], Field(min_length=2, max_length=8)]
+    weight: NonNegative = 1.0
+
+
 class Demand(Strict):
     hourly_profile: dict[Clock, NonNegative] | None = None
     weekday_factor: dict[Weekday, NonNegative] = {}
     month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
     market_day_factor: NonNegative = 1.0
+    periods: list[Period] = []  # date spans with a factor of their own
+    normalise: StrictBool = False  # scale the day factors so a year from the start averages 1
     consult_share: NonNegative = 0.0
     consult_minutes: Distribution = Constant(dist="constant", value=3)
+    out_of_scope_share: Probability = 0.0  # cases the township cannot accept: sent to the county
+    out_of_scope_county_trips: Annotated[float, Field(ge=1, le=10)] = 1.0  # mean county trips they then make
+    matter_share: Probability = 0.0  # cases that are one-matter bundles
+    matters: dict[Id, Matter] = {}
 
     @field_validator("hourly_profile")
     @classmethod
@@ -275,7 +315,7 @@ class Demand(Strict):
 
 class Department(Strict):
     name: str = ""
-    county_reviewers: Annotated[int, Field(ge=1)] | None = None  # null: pure lead time
+    county_reviewers: Annotated[float, Field(gt=0, le=10_000)] | None = None  # null: no capacity limit
 
 
 Route = Literal["immediate", "township", "county"]
@@ -299,6 +339,8 @@ class Item(Strict):
     month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
     recheck_prob: Probability = 0.0  # township decisions re-checked by the county
     recheck_days: Distribution = Constant(dist="constant", value=0)
+    review_minutes: Annotated[float, Field(gt=0, le=10_000)] | None = None  # reviewer work per file
+    delegated_route: Literal["township", "immediate"] = "township"  # what full empowerment makes it
 
     @model_validator(mode="after")
     def _route_needs(self):
@@ -380,10 +422,13 @@ class MobileService(Strict):
 
 
 class Behaviour(Strict):
-    patience_minutes: Distribution | None = None
+    patience_minutes: Distribution | None = None  # minutes waited before reneging, above the floor
+    patience_floor_minutes: NonNegative = 0  # nobody reneges before waiting this long
     balk_queue_length: Annotated[int, Field(ge=1)] | None = None
     return_after_days: Distribution = Constant(dist="constant", value=1)
     return_after_abandon_days: Distribution = Constant(dist="constant", value=1)
+    abandon_return_share: Probability = 1.0  # balkers and reneging citizens who come back another day
+    referral_next_day_prob: Probability = 0.0  # a referred item of a matter that needs another day
     repeat_incomplete_prob: Probability = 0.0
     drop_after_incomplete_prob: Probability = 0.0
     pickup_after_days: Distribution = Constant(dist="constant", value=1)
@@ -404,6 +449,7 @@ class County(Strict):
     signoff_mode: Literal["sequential", "parallel"] = "sequential"
     signoff_days: Distribution = Constant(dist="constant", value=0)
     supplement_prob: Probability = 0.0
+    in_person_prob: Probability = 0.0  # county files whose citizen must come to the county once
     reviews_per_day: Positive = 12
     meeting_every_days: Annotated[int, Field(ge=1)] | None = None  # sign-offs wait for a joint meeting
 
@@ -415,6 +461,8 @@ class Service(Strict):
     pickup_minutes: Distribution = Constant(dist="constant", value=3)
     supplement_minutes: Distribution = Constant(dist="constant", value=5)
     forward_entry_minutes: NonNegative = 0  # extra window time for county-routed items
+    out_of_scope_minutes: Distribution = Constant(dist="constant", value=3)
+    referral_minutes: NonNegative = 0  # re-explaining a matter at each further window
 
 
 class Staffing(Strict):
@@ -423,6 +471,7 @@ class Staffing(Strict):
     absence_minutes: Distribution = Uniform(dist="uniform", low=30, high=120)
     reviews_per_day: Positive = 12  # township reviews per reviewer-day
     joint_review_days: Distribution = Constant(dist="constant", value=0)  # township-route sign-offs
+    supplement_prob: Probability = 0.0  # township files sent back for supplements (补正)
 
 
 Reform = dict[str, dict[str, Any] | None]  # {lever: params}; null or {} means the defaults
@@ -483,6 +532,12 @@ def cross_field_problems(s: Scenario) -> list[Problem]:
         for k, dept in enumerate(item.signoffs):
             if dept not in departments:
                 problems.append((("items", item_id, "signoffs", k), f"a department id ({_known(departments)})", dept))
+    for matter_id, matter in s.demand.matters.items():
+        for k, item_id in enumerate(matter.items):
+            if item_id not in items:
+                problems.append((("demand", "matters", matter_id, "items", k), f"an item id ({_known(items)})", item_id))
+    if s.demand.matter_share > 0 and not any(m.weight > 0 for m in s.demand.matters.values()):
+        problems.append((("demand", "matters"), "matters with weight for matter_share > 0", Said("none")))
     if sum(item.weight for item in s.items.values()) <= 0:
         problems.append((("items",), "item weights that do not sum to 0", Said("all weights 0")))
     for group_id, group in s.window_groups.items():
