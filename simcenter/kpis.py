@@ -1,82 +1,105 @@
 """Records of one replication → one row of KPIs for the county and one per township.
 
-Definitions are in docs/kpis.md. Case KPIs are over cases created after the warm-up; visit
-KPIs over the visits of those cases plus consultations that arrived after the warm-up.
-Times are in minutes unless the name ends in `_days` or `_hours`.
+Definitions are in docs/kpis.md. Case KPIs are over cases created after the warm-up (trip KPIs
+over those that ended, lead and decision times over those completed); visit KPIs over the
+visits of those cases plus consultations that arrived after the warm-up. Times are in minutes
+unless the name ends in `_days` (working days) or `_hours`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .model.records import BALKED, COMPLETED, DROPPED, OPEN, RENEGED, SENT_HOME, SERVED
+from .model.records import BALKED, COMPLETED, DROPPED, ELSEWHERE, OPEN, RENEGED, SENT_HOME, SERVED
 
 KPI_NAMES = (
-    "cases", "visits", "completed_share", "open_share", "dropped_share",
-    "wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_max", "wait_over_15_share", "wait_over_30_share",
-    "wait_p90_first_hour", "wait_mean_queued",
+    # cases
+    "cases", "visits", "completed_share", "open_share", "dropped_share", "elsewhere_share",
+    # waiting at the centre
+    "wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_max",
+    "served_within_15_share", "wait_over_15_share", "wait_over_30_share",
+    "wait_p90_first_hour", "wait_p90_market_morning", "wait_mean_queued",
     "time_in_centre_mean", "abandon_share", "balk_share", "renege_share", "sent_home_share",
+    # trips (over ended cases)
     "trips_per_case", "one_trip_rate", "one_trip_rate_official", "zero_trip_rate",
-    "lead_days_mean", "lead_days_p90", "on_time_rate",
-    "window_utilization_mean", "window_utilization_max", "township_backlog_mean", "county_backlog_mean",
-    "travel_hours_per_case", "staff_hours",
+    "county_trips_per_case", "referrals_per_case", "travel_hours_per_case",
+    # lead and decision times (over completed cases)
+    "lead_days_mean", "lead_days_p90", "decision_days_mean", "on_time_rate",
+    # resources and back offices
+    "window_utilization_mean", "window_utilization_max",
+    "township_reviewer_utilization_mean", "township_reviewer_utilization_max", "county_reviewer_utilization_max",
+    "township_files_in_progress_mean", "township_files_waiting_mean",
+    "county_files_in_progress_mean", "county_files_waiting_mean",
+    "staff_hours_windows", "staff_hours_township_review", "staff_hours_county_review", "staff_hours",
 )
 
 
-def compute(records, staffing) -> tuple[dict, list[dict]]:
-    """(county row, township rows) for one replication."""
+def compute(records, scenario=None) -> tuple[dict, list[dict]]:
+    """(county row, township rows) for one replication.
+
+    Everything needed is in `records.meta` (staffing, offices, market days); `scenario` (or the
+    staffing object older callers pass) is accepted and not used.
+    """
     meta = records.meta
     towns = meta["townships"]
-    county = _kpis(records, staffing, None)
-    by_town = [{"township": town_id, **_kpis(records, staffing, i)} for i, town_id in enumerate(towns)]
+    county = _kpis(records, None)
+    by_town = [{"township": town_id, **_kpis(records, i)} for i, town_id in enumerate(towns)]
     return county, by_town
 
 
-def _kpis(r, staffing, town: int | None) -> dict:
+def _kpis(r, town: int | None) -> dict:
     meta = r.meta
     start, end = meta["warmup_end"], meta["arrivals_end"]
     v, c = r.visits, r.cases
-    in_case = c["created"] >= start
-    case_in = in_case[np.maximum(v["case"], 0)] if len(in_case) else np.zeros(len(v["case"]), bool)
-    in_visit = np.where(v["case"] >= 0, case_in, v["arrive"] >= start) & (v["arrive"] < end)
+    in_case, in_visit = _scope(r)
     if town is not None:
         in_case = in_case & (c["township"] == town)
         in_visit = in_visit & (v["township"] == town)
     out: dict = {}
     out.update(_case_kpis(c, in_case))
-    out.update(_visit_kpis(v, in_visit, meta["first_open"]))
-    out.update(_resource_kpis(r, staffing, town, start, end))
-    return out
+    out.update(_visit_kpis(v, in_visit, meta))
+    out.update(_resource_kpis(r, town, start, end))
+    return {name: out[name] for name in KPI_NAMES}
 
 
 def _case_kpis(c, mask) -> dict:
     n = int(mask.sum())
     status = c["status"][mask]
+    ended = mask & (c["status"] != OPEN)
     done = mask & (c["status"] == COMPLETED)
-    trips, official, lead = c["trips"][done], c["official_trips"][done], c["lead_days"][done]
+    trips, official = c["trips"][ended], c["official_trips"][ended]
+    lead = c["lead_days"][done]
+    lead = lead[np.isfinite(lead)]  # NaN: out-of-scope cases (redirected to the county)
+    decision = c["decision_days"][done]
     promised = c["promised_days"][done]
-    has_promise = ~np.isnan(promised)
+    decision_finite = np.isfinite(decision)
+    promise = np.isfinite(promised) & decision_finite
     return {
         "cases": n,
         "completed_share": _share(status == COMPLETED),
         "open_share": _share(status == OPEN),
         "dropped_share": _share(status == DROPPED),
+        "elsewhere_share": _share(status == ELSEWHERE),
         "trips_per_case": _mean(trips),
         "one_trip_rate": _share(trips <= 1),
         "one_trip_rate_official": _share(official <= 1),
         "zero_trip_rate": _share(trips == 0),
+        "county_trips_per_case": _mean(c["county_trips"][ended]),
+        "referrals_per_case": _mean(c["referrals"][ended]),
+        "travel_hours_per_case": _mean(c["travel_minutes"][ended]) / 60,
         "lead_days_mean": _mean(lead),
         "lead_days_p90": _quantile(lead, 0.9),
-        "on_time_rate": _share(lead[has_promise] <= promised[has_promise]),
-        "travel_hours_per_case": _mean(c["travel_minutes"][done]) / 60,
+        "decision_days_mean": _mean(decision[decision_finite]),
+        "on_time_rate": _share(decision[promise] <= promised[promise]),
     }
 
 
-def _visit_kpis(v, mask, first_open: float) -> dict:
+def _visit_kpis(v, mask, meta) -> dict:
     outcome = v["outcome"][mask]
     served = mask & (v["outcome"] == SERVED)
-    wait = v["called"][served] - v["arrive"][served]
-    since_opening = v["arrive"][served] % 1440 - first_open
+    arrive = v["arrive"][served]
+    wait = v["called"][served] - arrive
+    since_opening = arrive % 1440 - meta["first_open"]
     first_hour = (since_opening >= 0) & (since_opening < 60)
     return {
         "visits": int(mask.sum()),
@@ -85,11 +108,13 @@ def _visit_kpis(v, mask, first_open: float) -> dict:
         "wait_p90": _quantile(wait, 0.9),
         "wait_p95": _quantile(wait, 0.95),
         "wait_max": float(wait.max()) if len(wait) else np.nan,
+        "served_within_15_share": _share(wait <= 15),
         "wait_over_15_share": _share(wait > 15),
         "wait_over_30_share": _share(wait > 30),
         "wait_p90_first_hour": _quantile(wait[first_hour], 0.9),
+        "wait_p90_market_morning": _quantile(wait[_market_morning(arrive, v["township"][served], meta)], 0.9),
         "wait_mean_queued": _mean(wait[wait > 0]),
-        "time_in_centre_mean": _mean(v["done"][served] - v["arrive"][served]),
+        "time_in_centre_mean": _mean(v["done"][served] - arrive),
         "abandon_share": _share(outcome != SERVED),
         "balk_share": _share(outcome == BALKED),
         "renege_share": _share(outcome == RENEGED),
@@ -97,41 +122,108 @@ def _visit_kpis(v, mask, first_open: float) -> dict:
     }
 
 
-def _resource_kpis(r, staffing, town, start, end) -> dict:
+def _market_morning(arrive, township, meta) -> np.ndarray:
+    """Arrivals in the first session (clock time before its end) of a market day of their township."""
+    market = meta.get("market_days") or []
+    every = np.array([m[0] if m else 0 for m in market] or [0], np.int64)
+    phase = np.array([m[1] if m else 0 for m in market] or [0], np.int64)
+    if not market or not every.any():
+        return np.zeros(len(arrive), bool)
+    day = np.floor(arrive / 1440)
+    morning = arrive - day * 1440 < meta["sessions"][0][1]
+    ordinal = meta["start_ordinal"] + day.astype(np.int64)
+    e, p = every[township], phase[township]
+    return morning & (e > 0) & (ordinal % np.maximum(e, 1) == p)
+
+
+def _resource_kpis(r, town, start, end) -> dict:
     meta, v = r.meta, r.visits
     open_minutes = meta["open_minutes"]
     towns = range(len(meta["townships"])) if town is None else [town]
     served = v["outcome"] == SERVED
-    busy = np.clip(np.minimum(v["done"][served], end) - np.maximum(v["called"][served], start), 0, None)
+    called, done = v["called"][served], v["done"][served]
+    busy = np.clip(np.minimum(done, end) - np.maximum(called, start), 0, None)
+    # overtime: service after the day's last closing, within [start, end)
+    closing = np.floor(called / 1440) * 1440 + meta["sessions"][-1][1]
+    late = np.clip(np.minimum(done, end) - np.maximum(np.maximum(called, closing), start), 0, None)
+    lunch_minutes = open_minutes + meta["days"] * _lunch_gap(meta["sessions"])
+    lunch_groups = set(meta.get("lunch_groups", ()))
     utilization, window_minutes = [], 0.0
     for t in towns:
         n_windows = len(r.windows[t])
         at_town = v["township"][served] == t
-        per_window = np.bincount(v["window"][served][at_town], weights=busy[at_town], minlength=n_windows)
-        for busy_minutes, duty in zip(per_window.tolist(), meta["window_duty"][t]):
+        windows = v["window"][served][at_town]
+        per_window = np.bincount(windows, weights=busy[at_town], minlength=n_windows)
+        overtime = np.bincount(windows, weights=late[at_town], minlength=n_windows)
+        for w, (busy_minutes, duty) in enumerate(zip(per_window.tolist(), meta["window_duty"][t])):
             if duty is None:  # a standby window is staffed while it serves
                 window_minutes += busy_minutes
                 continue
-            window_minutes += duty * open_minutes * staffing.availability
+            scheduled = lunch_minutes if r.windows[t][w] in lunch_groups else open_minutes
+            window_minutes += duty * scheduled + float(overtime[w])
             if duty > 0 and open_minutes > 0:
                 utilization.append(busy_minutes / (duty * open_minutes))
-    reviewers = sum(meta["reviewers"][t] for t in towns)
+    span = end - start
+    own = [meta["township_offices"][t] for t in towns]
+    town_use = _office_utilization(own, open_minutes)
+    township_review = sum(meta["reviewers"][t] for t in towns) * open_minutes / 60
+    if town is None:
+        county_offices = meta["county_offices"]
+        county_use = _office_utilization(county_offices, open_minutes)
+        county_waiting = sum(o[3] for o in county_offices) / span if span > 0 else np.nan
+        county_review = sum(o[0] for o in county_offices if o[0] is not None) * open_minutes / 60
+    else:  # the county's reviewers serve every township: county-wide only
+        county_use, county_waiting, county_review = [], np.nan, np.nan
+    windows_hours = window_minutes / 60
     return {
         "window_utilization_mean": _mean(np.array(utilization)),
         "window_utilization_max": float(max(utilization)) if utilization else np.nan,
-        "township_backlog_mean": _backlog(r.township_files, town, start, end),
-        "county_backlog_mean": _backlog(r.county_files, town, start, end),
-        "staff_hours": (window_minutes + reviewers * open_minutes) / 60,
+        "township_reviewer_utilization_mean": _mean(np.array(town_use)),
+        "township_reviewer_utilization_max": float(max(town_use)) if town_use else np.nan,
+        "county_reviewer_utilization_max": float(max(county_use)) if county_use else np.nan,
+        "township_files_in_progress_mean": _in_progress(r.township_files, town, start, end),
+        "township_files_waiting_mean": sum(o[3] for o in own) / span if span > 0 else np.nan,
+        "county_files_in_progress_mean": _in_progress(r.county_files, town, start, end),
+        "county_files_waiting_mean": county_waiting,
+        "staff_hours_windows": windows_hours,
+        "staff_hours_township_review": township_review,
+        "staff_hours_county_review": county_review,
+        "staff_hours": windows_hours + township_review + (0.0 if town is not None else county_review),
     }
 
 
-def _backlog(files, town, start, end) -> float:
+def _lunch_gap(sessions) -> float:
+    """Minutes a day between the first opening and the last closing that are not in a session."""
+    return (sessions[-1][1] - sessions[0][0]) - sum(b - a for a, b in sessions)
+
+
+def _office_utilization(offices, open_minutes: float) -> list[float]:
+    """Busy seat-minutes / (seats × open minutes) of each office with a reviewer limit."""
+    return [busy / (seats * open_minutes) for reviewers, busy, seats, _ in offices
+            if reviewers is not None and seats > 0 and open_minutes > 0]
+
+
+def _in_progress(files, town, start, end) -> float:
     """Time-average number of files in a back office over [start, end)."""
     mask = np.ones(len(files["start"]), bool) if town is None else files["township"] == town
     a = np.maximum(files["start"][mask], start)
     b = np.minimum(np.where(np.isnan(files["end"][mask]), end, files["end"][mask]), end)
     return float(np.clip(b - a, 0, None).sum() / (end - start))
 
+
+def department_rows(records) -> list[dict]:
+    """One row per county department: its reviewers (NaN: no limit), their utilization and the
+    time-average number of files waiting for one, over the measurement window."""
+    meta = records.meta
+    span = meta["arrivals_end"] - meta["warmup_end"]
+    open_minutes = meta["open_minutes"]
+    rows = []
+    for dept, (reviewers, busy, seats, waiting) in zip(meta["departments"], meta["county_offices"]):
+        limited = reviewers is not None and seats > 0 and open_minutes > 0
+        rows.append({"department": str(dept), "reviewers": np.nan if reviewers is None else float(reviewers),
+                     "utilization": busy / (seats * open_minutes) if limited else np.nan,
+                     "files_waiting_mean": waiting / span if span > 0 else np.nan})
+    return rows
 
 def _share(flags) -> float:
     return float(np.mean(flags)) if len(flags) else np.nan
@@ -149,12 +241,14 @@ def _quantile(x, q: float) -> float:
 
 WAIT_BINS = 181  # whole minutes 0..180; bin 181 holds longer waits
 TRIP_BINS = 5  # trips 0..4; bin 5 holds 5 or more
-ROUTE_NAMES = ("immediate", "township", "county")
+ROUTE_NAMES = ("immediate", "township", "county", "out_of_scope")
 
 
 def detail_tables(r) -> dict[str, list[dict]]:
-    """Per-replication tables behind the plots: by clock hour, the wait histogram, trips by route."""
-    return {"kpis_by_hour": _by_hour(r), "wait_histogram": _wait_histogram(r), "cases_summary": _cases_summary(r)}
+    """Per-replication tables behind the plots: by clock hour, the wait histogram, trips by route,
+    and the county departments' reviewers."""
+    return {"kpis_by_hour": _by_hour(r), "wait_histogram": _wait_histogram(r), "cases_summary": _cases_summary(r),
+            "kpis_by_department": department_rows(r)}
 
 
 def _scope(r):
@@ -238,15 +332,18 @@ def _wait_histogram(r) -> list[dict]:
 
 
 def _cases_summary(r) -> list[dict]:
+    """Ended cases in scope by route and trips; lead days over those completed with a lead time."""
     c = r.cases
     in_case, _ = _scope(r)
-    done = in_case & (c["status"] == COMPLETED)
+    ended = in_case & (c["status"] != OPEN)
+    timed = ended & (c["status"] == COMPLETED) & np.isfinite(c["lead_days"])
     trips = np.minimum(c["trips"], TRIP_BINS)
     rows = []
     for route, name in enumerate(ROUTE_NAMES):
         for n in range(TRIP_BINS + 1):
-            mine = done & (c["route"] == route) & (trips == n)
+            mine = ended & (c["route"] == route) & (trips == n)
             if mine.any():
-                rows.append({"route": name, "trips": n, "cases": int(mine.sum()),
-                             "lead_days_mean": float(c["lead_days"][mine].mean())})
+                lead = c["lead_days"][mine & timed]
+                rows.append({"route": name, "trips": n, "cases": int(mine.sum()), "lead_cases": len(lead),
+                             "lead_days_mean": float(lead.mean()) if len(lead) else np.nan})
     return rows

@@ -1,0 +1,264 @@
+"""KPIs on tiny hand-built records: every value worked out by hand (simcenter.kpis, docs/kpis.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from simcenter import kpis
+from simcenter.model.records import (CASE_COLUMNS, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, IMMEDIATE, OPEN,
+                                     OUT_OF_SCOPE, SERVED, VISIT_COLUMNS, Records, RENEGED, TOWNSHIP)
+
+DAY = 1440
+W, E = DAY, 3 * DAY  # measurement window: days 1 and 2
+SESSIONS = [(480.0, 720.0), (840.0, 1020.0)]  # 8:00-12:00 and 14:00-17:00: 420 open minutes a day
+OPEN_MINUTES = 840.0  # two measured days
+START = dt.date(2024, 1, 1).toordinal()
+NAN = math.nan
+
+
+def build(visits=(), cases=(), township_files=(), county_files=(), **meta) -> Records:
+    """Two townships: a (windows: G regular, L lunch) and b (windows: G seasonal on duty half the
+    days, G standby); three county departments. `visits` and `cases` are dicts with the columns
+    that matter; the others default."""
+    r = Records()
+    visit_defaults = {"township": 0, "case": -1, "kind": 0, "purpose": CONSULT, "cause": 0, "arrive": W + 500,
+                      "called": NAN, "done": NAN, "outcome": SERVED, "window": 0, "patience": NAN}
+    for v in visits:
+        row = {**visit_defaults, **v}
+        r.visit(*(row[c] for c in VISIT_COLUMNS))
+    case_defaults = {"township": 0, "item": 0, "route": IMMEDIATE, "created": W + 500, "status": COMPLETED,
+                     "end": W + 600, "trips": 1, "official_trips": 1, "visits": 1, "county_trips": 0,
+                     "matter_items": 1, "referrals": 0, "handler": 0, "booked": 0, "travel_minutes": 0.0,
+                     "travel_km": 0.0, "lead_days": 0.0, "decision_days": 0.0, "promised_days": NAN}
+    for c in cases:
+        row = {**case_defaults, **c}
+        for name in CASE_COLUMNS:
+            r.cases[name].append(row[name])
+    for table, rows in ((r.township_files, township_files), (r.county_files, county_files)):
+        for town, a, b in rows:
+            table["township"].append(town)
+            table["start"].append(a)
+            table["end"].append(b)
+    r.windows = [[0, 1], [0, 0]]
+    r.meta = {
+        "end": 5 * DAY, "warmup_end": W, "arrivals_end": E, "days": 2, "open_minutes": OPEN_MINUTES,
+        "townships": ["a", "b"], "items": ["X"], "groups": ["G", "L"], "reviewers": [2, 0.5],
+        "departments": ["D1", "D2", "D3"],
+        "township_offices": [(2.0, 840.0, 2, 1440.0), (0.5, 630.0, 1, 2880.0)],
+        "county_offices": [(3.0, 1260.0, 3, 5760.0), (None, 0.0, 0, 0.0), (1.0, 756.0, 1, 0.0)],
+        # township a: a market every 5 days, day 1 of the run is one (day 2 is not); b: no market
+        "market_days": [(5, (START + 1) % 5), None], "start_ordinal": START,
+        "first_open": SESSIONS[0][0], "sessions": SESSIONS, "lunch_groups": [1],
+        "window_duty": [[1.0, 1.0], [0.5, None]], "routes": ["immediate"],
+        "kind_group": [[0], [0]], "queue_by_hour": [{}, {}],
+    }
+    r.meta.update(meta)
+    return r.freeze()
+
+
+def served(township, window, arrive, wait, minutes=5.0, **more):
+    return {"township": township, "window": window, "arrive": arrive, "called": arrive + wait,
+            "done": arrive + wait + minutes, **more}
+
+
+# --- cases: trips over ended cases, lead and decision times over completed ones ----------------
+
+CASES = [
+    # township a
+    dict(status=COMPLETED, trips=1, official_trips=1, travel_minutes=60.0, lead_days=0.5, decision_days=0.25,
+         promised_days=1.0),
+    dict(status=DROPPED, trips=2, official_trips=1, referrals=1, travel_minutes=120.0, lead_days=NAN,
+         decision_days=NAN, promised_days=1.0),
+    dict(status=ELSEWHERE, trips=3, official_trips=3, county_trips=1, travel_minutes=180.0, lead_days=NAN,
+         decision_days=NAN),
+    dict(status=OPEN, trips=5, official_trips=5, travel_minutes=600.0, lead_days=NAN, decision_days=NAN),
+    dict(created=100.0, status=COMPLETED, trips=7, official_trips=7, lead_days=9.0),  # warm-up: left out
+    # township b
+    dict(township=1, route=OUT_OF_SCOPE, status=COMPLETED, trips=2, official_trips=2, county_trips=1,
+         travel_minutes=90.0, lead_days=NAN, decision_days=NAN, promised_days=2.0),
+    dict(township=1, route=COUNTY, status=COMPLETED, trips=0, official_trips=0, lead_days=3.0, decision_days=2.5,
+         promised_days=2.0),
+    dict(township=1, route=TOWNSHIP, status=COMPLETED, trips=1, official_trips=1, travel_minutes=60.0,
+         lead_days=4.0, decision_days=1.5, promised_days=2.0),  # late for the citizen, on time officially
+    dict(township=1, status=COMPLETED, trips=1, official_trips=1, travel_minutes=60.0, lead_days=1.0,
+         decision_days=0.0),
+]
+
+
+def test_trip_kpis_are_over_every_ended_case():
+    county, (a, b) = kpis.compute(build(cases=CASES))
+    assert county["cases"] == 8
+    assert (county["completed_share"], county["open_share"], county["dropped_share"], county["elsewhere_share"]) \
+        == pytest.approx((5 / 8, 1 / 8, 1 / 8, 1 / 8))
+    # ended: completed 5 + dropped 1 + elsewhere 1; trips 1+2+3+2+0+1+1
+    assert county["trips_per_case"] == pytest.approx(10 / 7)
+    assert county["one_trip_rate"] == pytest.approx(4 / 7)
+    assert county["one_trip_rate_official"] == pytest.approx(5 / 7)
+    assert county["zero_trip_rate"] == pytest.approx(1 / 7)
+    assert county["county_trips_per_case"] == pytest.approx(2 / 7)
+    assert county["referrals_per_case"] == pytest.approx(1 / 7)
+    assert county["travel_hours_per_case"] == pytest.approx(570 / 7 / 60)
+    assert a["cases"] == 4 and a["trips_per_case"] == pytest.approx(2.0) and a["elsewhere_share"] == 0.25
+    assert b["cases"] == 4 and b["trips_per_case"] == pytest.approx(1.0) and b["one_trip_rate"] == 0.75
+
+
+def test_lead_and_decision_days_over_completed_cases_with_a_clock():
+    county, (a, b) = kpis.compute(build(cases=CASES))
+    # finite lead days of completed cases: 0.5, 3, 4, 1 (the out-of-scope case has none)
+    assert county["lead_days_mean"] == pytest.approx(8.5 / 4)
+    assert county["lead_days_p90"] == pytest.approx(3.7)  # [0.5, 1, 3, 4] at position 2.7
+    assert county["decision_days_mean"] == pytest.approx(4.25 / 4)
+    assert a["lead_days_mean"] == pytest.approx(0.5) and b["decision_days_mean"] == pytest.approx(4 / 3)
+
+
+def test_on_time_is_on_the_official_decision_clock():
+    county, (a, b) = kpis.compute(build(cases=CASES))
+    # promised and decided: 0.25 <= 1 yes, 2.5 <= 2 no, 1.5 <= 2 yes (on lead days it would be 1/3;
+    # counting the out-of-scope case as late, 2/4)
+    assert county["on_time_rate"] == pytest.approx(2 / 3)
+    assert a["on_time_rate"] == 1.0 and b["on_time_rate"] == 0.5
+
+
+# --- waits -----------------------------------------------------------------------------------------
+
+def test_market_morning_p90_and_served_within_15():
+    visits = [served(0, 0, W + 500, w) for w in (10, 20, 30, 40)]  # a, market day, morning
+    visits += [
+        served(0, 0, W + 900, 100),  # a, market day, afternoon
+        served(0, 0, W + 720, 500),  # a, market day, at the end of the morning session: not before it
+        served(0, 0, 2 * DAY + 500, 200),  # a, day 2: no market
+        served(1, 0, W + 500, 300),  # b: no market days at all
+        served(0, 0, 6 * DAY + 500, 1000),  # a, day 6: a market morning, but after the arrivals end
+        {"township": 0, "arrive": W + 510, "outcome": RENEGED, "window": -1},  # not served: no wait
+    ]
+    county, (a, b) = kpis.compute(build(visits=visits))
+    assert county["wait_p90_market_morning"] == pytest.approx(37.0)  # [10, 20, 30, 40] at position 2.7
+    assert a["wait_p90_market_morning"] == pytest.approx(37.0)
+    assert math.isnan(b["wait_p90_market_morning"])
+    assert county["visits"] == 9
+    assert county["served_within_15_share"] == pytest.approx(1 / 8)
+    assert county["served_within_15_share"] + county["wait_over_15_share"] == pytest.approx(1)
+    assert county["wait_p50"] == pytest.approx(70.0)  # (40 + 100) / 2
+
+
+def test_no_market_days_means_no_market_morning():
+    county, _ = kpis.compute(build(visits=[served(0, 0, W + 500, 10)], market_days=[None, None]))
+    assert math.isnan(county["wait_p90_market_morning"])
+
+
+# --- back offices ---------------------------------------------------------------------------------
+
+def test_files_waiting_and_in_progress():
+    r = build(township_files=[(0, 0.0, 2 * DAY), (1, 2000.0, NAN)], county_files=[(0, W, W + 720)])
+    county, (a, b) = kpis.compute(r)
+    span = E - W
+    assert county["township_files_waiting_mean"] == pytest.approx((1440 + 2880) / span)
+    assert a["township_files_waiting_mean"] == pytest.approx(0.5)
+    assert b["township_files_waiting_mean"] == pytest.approx(1.0)
+    assert county["county_files_waiting_mean"] == pytest.approx(2.0)  # 5760 over the three departments
+    assert math.isnan(a["county_files_waiting_mean"]) and math.isnan(b["county_files_waiting_mean"])
+    # in progress: [W, 2 DAY) of the first file, [2000, E) of the second (open at the end)
+    assert county["township_files_in_progress_mean"] == pytest.approx((DAY + (E - 2000)) / span)
+    assert a["township_files_in_progress_mean"] == pytest.approx(DAY / span)
+    assert county["county_files_in_progress_mean"] == pytest.approx(720 / span)
+    assert a["county_files_in_progress_mean"] == pytest.approx(720 / span) and b["county_files_in_progress_mean"] == 0
+
+
+def test_reviewer_utilization():
+    county, (a, b) = kpis.compute(build())
+    # a: 840 busy seat-minutes / (2 seats × 840); b: 630 / (1 seat × 840)
+    assert a["township_reviewer_utilization_max"] == pytest.approx(0.5)
+    assert b["township_reviewer_utilization_max"] == pytest.approx(0.75)
+    assert county["township_reviewer_utilization_max"] == pytest.approx(0.75)
+    assert county["township_reviewer_utilization_mean"] == pytest.approx(0.625)
+    # D1: 1260 / (3 × 840); D2 has no limit: skipped; D3: 756 / 840
+    assert county["county_reviewer_utilization_max"] == pytest.approx(0.9)
+    assert math.isnan(a["county_reviewer_utilization_max"])
+    unlimited = [(None, 0.0, 0, 0.0), (None, 0.0, 0, 0.0)]
+    county, (a, _) = kpis.compute(build(township_offices=unlimited, county_offices=unlimited[:1]))
+    assert math.isnan(county["township_reviewer_utilization_max"]) and math.isnan(a["township_reviewer_utilization_max"])
+    assert math.isnan(county["county_reviewer_utilization_max"])
+
+
+def test_department_table():
+    rows = kpis.department_rows(build())
+    assert [r["department"] for r in rows] == ["D1", "D2", "D3"]
+    assert rows[0] == {"department": "D1", "reviewers": 3.0, "utilization": pytest.approx(0.5),
+                       "files_waiting_mean": pytest.approx(2.0)}
+    assert math.isnan(rows[1]["reviewers"]) and math.isnan(rows[1]["utilization"])
+    assert rows[1]["files_waiting_mean"] == 0 and rows[2]["utilization"] == pytest.approx(0.9)
+    assert kpis.detail_tables(build())["kpis_by_department"] == rows
+
+
+# --- staff hours ------------------------------------------------------------------------------------
+
+STAFF_VISITS = [
+    served(0, 0, W + 590, 10, 30),  # a/G: 30 busy minutes in session time
+    served(0, 0, 2 * DAY + 1000, 10, 30),  # a/G: called 16:50, done 17:20: 20 minutes after the last closing
+    served(0, 0, 2 * DAY + 1040, 5, 15),  # a/G: called 17:25 (overtime queue): 15 minutes, all after closing
+    served(0, 1, W + 740, 10, 10),  # a/L (lunch window) serving at lunch: scheduled time, not overtime
+    served(1, 0, 2 * DAY + 1010, 5, 10),  # b/G seasonal: 5 minutes after closing
+    served(1, 1, W + 590, 10, 50),  # b standby window: its 50 busy minutes
+    served(0, 0, 990, 10, 30),  # a/G in the warm-up, overtime before W: not counted
+    served(0, 0, E + 1000, 10, 30),  # a/G after the arrivals end: not counted
+]
+
+
+def test_staff_hours_parts():
+    county, (a, b) = kpis.compute(build(visits=STAFF_VISITS))
+    # windows, scheduled: a/G 840, a/L 840 + 2 days × 120 lunch minutes = 1080, b/G 0.5 × 840 = 420;
+    # b standby: 50 busy; overtime: 20 + 15 (a/G) + 5 (b/G). Not multiplied by availability.
+    assert a["staff_hours_windows"] == pytest.approx((840 + 1080 + 35) / 60)
+    assert b["staff_hours_windows"] == pytest.approx((420 + 50 + 5) / 60)
+    assert county["staff_hours_windows"] == pytest.approx((840 + 1080 + 420 + 50 + 40) / 60)
+    # township reviewers 2 and 0.5 over 840 open minutes
+    assert a["staff_hours_township_review"] == pytest.approx(28.0)
+    assert b["staff_hours_township_review"] == pytest.approx(7.0)
+    assert county["staff_hours_township_review"] == pytest.approx(35.0)
+    # county reviewers 3 + 1 (D2 has no limit) over 840 open minutes: the county row only
+    assert county["staff_hours_county_review"] == pytest.approx(56.0)
+    assert math.isnan(a["staff_hours_county_review"]) and math.isnan(b["staff_hours_county_review"])
+    assert county["staff_hours"] == pytest.approx((840 + 1080 + 420 + 50 + 40) / 60 + 35 + 56)
+    assert a["staff_hours"] == pytest.approx((840 + 1080 + 35) / 60 + 28)
+    assert b["staff_hours"] == pytest.approx((420 + 50 + 5) / 60 + 7)
+
+
+def test_window_utilization_counts_busy_time_in_the_window():
+    county, (a, b) = kpis.compute(build(visits=STAFF_VISITS))
+    assert a["window_utilization_max"] == pytest.approx((30 + 30 + 15) / 840)  # a/G
+    assert b["window_utilization_mean"] == pytest.approx(10 / 420)  # the seasonal window; standby left out
+
+
+# --- rows and tables -------------------------------------------------------------------------------
+
+def test_rows_have_every_kpi_in_order():
+    county, towns = kpis.compute(build(visits=STAFF_VISITS, cases=CASES))
+    assert tuple(county) == kpis.KPI_NAMES
+    assert [tuple(t)[1:] for t in towns] == [kpis.KPI_NAMES] * 2 and [t["township"] for t in towns] == ["a", "b"]
+
+
+def test_cases_summary_is_over_ended_cases_with_out_of_scope():
+    rows = kpis.detail_tables(build(cases=CASES))["cases_summary"]
+    got = {(r["route"], r["trips"]): (r["cases"], r["lead_cases"], r["lead_days_mean"]) for r in rows}
+    assert got.keys() == {("immediate", 1), ("immediate", 2), ("immediate", 3), ("out_of_scope", 2),
+                          ("county", 0), ("township", 1)}
+    assert got[("immediate", 1)] == (2, 2, pytest.approx(0.75))  # two completed cases, 0.5 and 1 days
+    assert got[("immediate", 2)][:2] == (1, 0) and math.isnan(got[("immediate", 2)][2])  # the dropped case
+    assert got[("out_of_scope", 2)][:2] == (1, 0)
+    assert sum(r["cases"] for r in rows) == 7
+
+
+def test_docs_define_every_kpi():
+    """docs/kpis.md defines, in its county-row tables, exactly the KPI columns."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "kpis.md").read_text(encoding="utf-8")
+    section = text.split("## County row: every column", 1)[1].split("\n## ", 1)[0]
+    documented = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            documented.update(re.findall(r"`([a-z0-9_]+)`", line.split("|")[1]))
+    assert documented == set(kpis.KPI_NAMES)
