@@ -33,7 +33,7 @@ PURPOSES = (
     ("PATIENCE", 6), ("ABANDON_DAYS", 6), ("LEAD", 3), ("SUPPLEMENT_NEEDED", 3), ("SUPPLEMENT_DAYS", 3),
     ("SUPPLEMENT_MINUTES", 3), ("SIGNOFF", 4), ("MAIL", 1), ("PICKUP_DAYS", 1), ("PICKUP_MINUTES", 1),
     ("TURN_AWAY_MINUTES", 4), ("KM", 1), ("PRECHECK", 1), ("GAPS", 4), ("AGENT", 2), ("BOOKING", 3),
-    ("MOBILE", 2), ("RECHECK", 2), ("OUT_OF_SCOPE", 3), ("MATTER", 2), ("MATTER_WINDOW", 4), ("REFERRAL", 4),
+    ("MOBILE", 2), ("RECHECK", 2), ("OUT_OF_SCOPE", 3), ("MATTER", 2), ("MATTER_WINDOW", 4), ("REFERRAL_DAY", 4),
     ("ABANDON_CHOICE", 6), ("IN_PERSON", 1),
 )
 SLOTS = [n for _, n in PURPOSES]
@@ -42,7 +42,7 @@ DRAWS_PER_CASE = sum(SLOTS)
 (ITEM, WINDOW, INCOMPLETE, GIVE_UP, RETURN_DAYS, RETURN_TIME, PATIENCE, ABANDON_DAYS, LEAD,
  SUPPLEMENT_NEEDED, SUPPLEMENT_DAYS, SUPPLEMENT_MINUTES, SIGNOFF, MAIL, PICKUP_DAYS, PICKUP_MINUTES,
  TURN_AWAY_MINUTES, KM, PRECHECK, GAPS, AGENT, BOOKING, MOBILE, RECHECK, OUT_OF_SCOPE, MATTER, MATTER_WINDOW,
- REFERRAL, ABANDON_CHOICE, IN_PERSON) = range(len(PURPOSES))
+ REFERRAL_DAY, ABANDON_CHOICE, IN_PERSON) = range(len(PURPOSES))
 
 # who comes to the hall for the case
 CITIZEN, AGENT_VISITS, MOBILE_SERVICE = 0, 1, 2
@@ -162,13 +162,16 @@ def hand_in_documents(m, case: Case):
 def referrals(m, case: Case, stops):
     """The further windows of a one-matter case: a new ticket now, or another day when the item
     cannot be finished the same day."""
+    cal = m.calendar
     for j, (kind, minutes) in enumerate(stops):
         case.referrals += 1
-        if case.draw(REFERRAL, j) < m.behaviour.referral_next_day_prob:
+        closed = m.env.now >= cal.closing_of_day(cal.day_at(m.env.now))  # no tickets after closing time
+        if case.draw(REFERRAL_DAY, j) < m.behaviour.referral_next_day_prob or closed:
             yield from come_back(m, case, 1)
             cause = REFERRAL_TRIP
         else:
             cause = SAME_TRIP
+            yield until(m.env, cal.next_open(m.env.now))  # served in overtime before lunch: back after it
         yield from visit(m, case, REFERRAL, cause, minutes + m.referral_minutes, kind=kind)
 
 

@@ -448,7 +448,7 @@ class County(Strict):
     transit_days: NonNegative = 0
     signoff_mode: Literal["sequential", "parallel"] = "sequential"
     signoff_days: Distribution = Constant(dist="constant", value=0)
-    supplement_prob: Probability = 0.0
+    supplement_prob: Annotated[float, Field(ge=0, lt=1)] = 0.0  # below 1: a file must leave eventually
     in_person_prob: Probability = 0.0  # county files whose citizen must come to the county once
     reviews_per_day: Positive = 12
     meeting_every_days: Annotated[int, Field(ge=1)] | None = None  # sign-offs wait for a joint meeting
@@ -471,7 +471,7 @@ class Staffing(Strict):
     absence_minutes: Distribution = Uniform(dist="uniform", low=30, high=120)
     reviews_per_day: Positive = 12  # township reviews per reviewer-day
     joint_review_days: Distribution = Constant(dist="constant", value=0)  # township-route sign-offs
-    supplement_prob: Probability = 0.0  # township files sent back for supplements (补正)
+    supplement_prob: Annotated[float, Field(ge=0, lt=1)] = 0.0  # township files sent back for supplements (补正)
 
 
 Reform = dict[str, dict[str, Any] | None]  # {lever: params}; null or {} means the defaults
