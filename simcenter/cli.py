@@ -76,14 +76,15 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
     from pathlib import Path
 
     from . import runner
-    from .results import prepare, write_run
+    from .results import capacity_warnings, prepare, write_run
     from .scenario import load_scenario
 
     spec = load_scenario(scenario, _sets(sets, replications, seed))
     target = prepare(Path(out) if out else _default_out(spec.name), force)
+    warnings = _warn(capacity_warnings([spec]))
     with _progress(spec.replications, f"{spec.name}") as advance:
         result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance)
-    write_run(target, result, sys.argv, executor=f"local:{jobs}", records=records)
+    write_run(target, result, sys.argv, executor=f"local:{jobs}", records=records, warnings=warnings)
     _print_summary(result.kpis, as_json)
     click.echo(f"results: {target}", err=True)
     _report(target, make_report)
@@ -115,7 +116,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
 
     from .comparison import compare as run_comparison
     from .comparison import library, load, shipped
-    from .results import prepare, write_compare
+    from .results import capacity_warnings, prepare, write_compare
 
     if len(scenarios) == 1:
         raise click.UsageError("give a baseline and at least one reform, or no scenario at all "
@@ -128,10 +129,11 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
             click.echo("no reform is shipped besides the baseline: showing the baseline alone", err=True)
     loaded = load(baseline, reforms, sets, replications, seed)
     target = prepare(Path(out) if out else _default_out("compare"), force)
+    warnings = _warn(capacity_warnings(loaded))
     tasks = len(loaded) * loaded[0].replications
     with _progress(tasks, f"{len(loaded)} scenarios") as advance:
         result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance)
-    write_compare(target, result, sys.argv, executor=f"local:{jobs}")
+    write_compare(target, result, sys.argv, executor=f"local:{jobs}", warnings=warnings)
     _print_comparison(result, as_json)
     click.echo(f"results: {target}", err=True)
     _report(target, make_report)
@@ -159,7 +161,7 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
     from pathlib import Path
 
     from .experiment import load_experiment
-    from .results import OutputError, prepare, write_sweep
+    from .results import OutputError, prepare, sweep_warnings, write_sweep
     from .batch import run_sweep
 
     if jobs != 1 and scheduler:
@@ -171,12 +173,13 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
             raise OutputError(f"{target}: nothing to resume (got no such directory)")
     else:
         prepare(target, force)
+    warnings = _warn(sweep_warnings(spec.points))
     start = time.perf_counter()
     with _progress(1, f"{spec.spec.name}: {len(spec.points)} points", unit="tasks") as advance:
         outcome = run_sweep(spec, target, jobs=jobs, scheduler=scheduler, resume=resume,
                             progress=lambda what, done, total: advance.set(done, total),
                             say=lambda message: click.echo(message, err=True))
-    write_sweep(target, spec, outcome, sys.argv)
+    write_sweep(target, spec, outcome, sys.argv, warnings=warnings)
     click.echo(f"{len(spec.points)} points, {sum(outcome.replications.values())} replications: "
                f"{outcome.computed} tasks computed, {outcome.reused} reused, {time.perf_counter() - start:.1f} s "
                f"({outcome.executor})", err=True)
@@ -241,7 +244,11 @@ def report(results_dir, out):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
 @_errors_handled
 def validate(scenarios, sets):
-    """Check scenario files; print every problem as file:line:col: key: message."""
+    """Check scenario files; print every problem as file:line:col: key: message.
+
+    A back office whose offered load reaches its capacity is reported on stderr as a warning
+    (prefixed with the scenario when several are given); warnings do not change the exit status.
+    """
     from .scenario import ScenarioError, load_scenario
 
     failed = []
@@ -252,6 +259,9 @@ def validate(scenarios, sets):
             failed.extend(e.problems)
             continue
         click.echo(f"ok: {name} ({spec.name}: {len(spec.townships)} townships, {len(spec.items)} items)")
+        from .capacity import warnings  # lazily: it needs the model's calendar
+
+        _warn([f"{name}: {line}" if len(scenarios) > 1 else line for line in warnings(spec)])
     if failed:
         raise ScenarioError(failed)
 
@@ -272,6 +282,21 @@ def schema():
     from .scenario.schema import Scenario
 
     click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+def _warn(lines: list[str]) -> list[str]:
+    """Print warning lines on stderr as plain text and return them unchanged (for the manifest).
+
+    Not through rich, so `[...]` in a name is not markup; control characters (an escape
+    sequence in a township's name) are shown escaped, not sent to the terminal.
+    """
+    for line in lines:
+        click.echo(_printable(line), err=True)
+    return lines
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _report(target, wanted: bool) -> None:

@@ -114,7 +114,45 @@ def scenario_sha256(scenario) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def manifest(scenarios, argv, replications: int, executor: str, extra: dict | None = None) -> dict:
+def capacity_warnings(scenarios) -> list[str]:
+    """The overloaded back offices of each scenario (simcenter.capacity), one line each; prefixed
+    with the scenario's name when there is more than one scenario."""
+    from .capacity import warnings
+
+    scenarios = list(scenarios)
+    if len(scenarios) == 1:
+        return warnings(scenarios[0])
+    return [f"{s.name}: {line}" for s in scenarios for line in warnings(s)]
+
+
+def sweep_warnings(points) -> list[str]:
+    """The overloaded back offices of a sweep's points (each with .index and .scenario), computed
+    once per distinct scenario; a line shared by every point is given once as it is, any other
+    once with the points it applies to."""
+    from .capacity import warnings
+
+    by_sha: dict[str, list[str]] = {}
+    where: dict[str, list[int]] = {}  # line → points, in order of first appearance
+    for point in points:
+        sha = scenario_sha256(point.scenario)
+        if sha not in by_sha:
+            by_sha[sha] = warnings(point.scenario)
+        for line in by_sha[sha]:
+            where.setdefault(line, []).append(point.index)
+    total = len(points)
+    out = []
+    for line, indices in where.items():
+        if len(indices) == total:
+            out.append(line)
+        else:
+            label = "point" if len(indices) == 1 else "points"
+            out.append(f"{label} {', '.join(str(i) for i in indices)}: {line}")
+    return out
+
+
+def manifest(scenarios, argv, replications: int, executor: str, extra: dict | None = None,
+             warnings: list[str] | None = None) -> dict:
+    """The manifest of a run or a comparison; `warnings` defaults to capacity_warnings(scenarios)."""
     from . import __version__
     from .model import SEED_SCHEME
 
@@ -131,6 +169,7 @@ def manifest(scenarios, argv, replications: int, executor: str, extra: dict | No
         "seed_scheme": SEED_SCHEME,
         "replications": replications,
         "executor": executor,
+        "warnings": list(capacity_warnings(scenarios) if warnings is None else warnings),
         **(extra or {}),
     }
 
@@ -158,8 +197,10 @@ def _git_sha() -> dict | None:
     return {"sha": sha.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
 
 
-def write_run(out: Path, result, argv, executor: str, records: bool = False) -> None:
-    """Everything `simcenter run` leaves behind, manifest last."""
+def write_run(out: Path, result, argv, executor: str, records: bool = False,
+              warnings: list[str] | None = None) -> None:
+    """Everything `simcenter run` leaves behind, manifest last (with the capacity `warnings`,
+    computed from the scenario when not given)."""
     import pandas as pd
 
     from .kpis import KPI_NAMES
@@ -176,7 +217,7 @@ def write_run(out: Path, result, argv, executor: str, records: bool = False) -> 
     if records:
         write_records(out, result)
     write_text(out / "manifest.json", json.dumps(
-        manifest([scenario], argv, len(result.kpis), executor, {"records": records}), indent=2) + "\n")
+        manifest([scenario], argv, len(result.kpis), executor, {"records": records}, warnings), indent=2) + "\n")
 
 
 def write_details(out: Path, tables: dict[str, list[dict]]) -> None:
@@ -200,8 +241,9 @@ def write_records(out: Path, result) -> None:
     write_table(out / "cases.parquet", pd.concat(cases, ignore_index=True))
 
 
-def write_compare(out: Path, comparison, argv, executor: str) -> None:
-    """Everything `simcenter compare` leaves behind, manifest last."""
+def write_compare(out: Path, comparison, argv, executor: str, warnings: list[str] | None = None) -> None:
+    """Everything `simcenter compare` leaves behind, manifest last (with the capacity `warnings`,
+    computed from the scenarios when not given)."""
     import pandas as pd
 
     from .comparison import COMPARISON_COLUMNS, file_stem
@@ -228,11 +270,12 @@ def write_compare(out: Path, comparison, argv, executor: str) -> None:
         "summary_level": LEVEL,
     }
     write_text(out / "manifest.json", json.dumps(
-        manifest(comparison.scenarios, argv, comparison.replications, executor, extra), indent=2) + "\n")
+        manifest(comparison.scenarios, argv, comparison.replications, executor, extra, warnings), indent=2) + "\n")
 
 
-def write_sweep(out: Path, experiment, outcome, argv) -> None:
-    """Everything `simcenter sweep` leaves beside its shards, manifest last."""
+def write_sweep(out: Path, experiment, outcome, argv, warnings: list[str] | None = None) -> None:
+    """Everything `simcenter sweep` leaves beside its shards, manifest last (with the capacity
+    `warnings`, computed from the points when not given)."""
     import pandas as pd
 
     from .model import SEED_SCHEME
@@ -257,6 +300,7 @@ def write_sweep(out: Path, experiment, outcome, argv) -> None:
         "executor": outcome.executor,
         "cluster_versions": outcome.versions,
         "tasks": {"computed": outcome.computed, "reused": outcome.reused},
+        "warnings": list(sweep_warnings(experiment.points) if warnings is None else warnings),
     }
     write_text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
