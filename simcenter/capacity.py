@@ -9,7 +9,7 @@ in proportion to the work it moves (人员下沉).
 
 The rates are means over the horizon's working days (weekday, month, market-day, period and
 seasonal-item factors, normalised as the model normalises them), net of out-of-scope requests,
-with one-matter cases counted by their leading item and every send-back for supplements counted
+one-matter cases under their own (leading) item, and every send-back for supplements counted
 as one more review (a geometric number of passes).
 """
 
@@ -55,16 +55,10 @@ def review_minutes(s: Scenario, item, office: str) -> float:
 
 
 def item_shares(s: Scenario) -> dict[str, float]:
-    """Share of new cases led by each item (one-matter cases count under their first item)."""
+    """Share of new cases of each item (a one-matter case counts under its leading item, which
+    is its own: matters do not change the item volumes)."""
     total = sum(i.weight for i in s.items.values())
-    shares = {k: i.weight / total for k, i in s.items.items()}
-    matters = [m for m in s.demand.matters.values() if m.weight > 0]
-    if s.demand.matter_share and matters:
-        weight = sum(m.weight for m in matters)
-        shares = {k: v * (1 - s.demand.matter_share) for k, v in shares.items()}
-        for m in matters:
-            shares[m.items[0]] += s.demand.matter_share * m.weight / weight
-    return shares
+    return {k: i.weight / total for k, i in s.items.items()}
 
 
 def cases_per_day(s: Scenario) -> dict[str, float]:

@@ -82,7 +82,7 @@ def _case_kpis(c, mask) -> dict:
         "elsewhere_share": _share(status == ELSEWHERE),
         "trips_per_case": _mean(trips),
         "one_trip_rate": _share(trips <= 1),
-        "one_trip_rate_official": _share(official <= 1),
+        "one_trip_rate_official": _share(official[official >= 0] <= 1),  # -1: never accepted
         "zero_trip_rate": _share(trips == 0),
         "county_trips_per_case": _mean(c["county_trips"][ended]),
         "referrals_per_case": _mean(c["referrals"][ended]),

@@ -22,7 +22,7 @@ import simpy
 from ..scenario import schema
 from ..scenario.distributions import Dist, Sampler, make
 from . import citizen
-from .arrivals import DayPlan, day_factors, day_pieces
+from .arrivals import DayPlan, day_factors, day_pieces, market_days
 from .backoffice import Meetings, ReviewOffice, Shuttle
 from .calendar import Calendar
 from .centre import Centre, Window
@@ -82,6 +82,8 @@ class Town:
         self.index, self.id, self.spec = index, town_id, town
         self.centre = self._build_centre(m)
         self.plan = DayPlan(m.pieces, generator(seed, rep, stream_id(ARRIVALS, index)))
+        self.plan.market_day(s.demand.market_day_factor, s.demand.market_morning_share, m.calendar.sessions[0][1])
+        self.market = market_days(m.calendar, town)
         sessions = m.calendar.sessions
         has_lunch = self.centre.has_lunch_windows and len(sessions) > 1
         self.lunch_share = s.behaviour.lunch_shift_share if has_lunch else 0.0
@@ -205,15 +207,24 @@ class Model:
             self.item_cum.append(cum.tolist())
 
     def _matters(self, s) -> None:
-        """One-matter bundles: item indices (the first one leads the case) and a choice table."""
-        ids = self.item_ids
-        chosen = [(m.weight, [ids.index(i) for i in m.items]) for m in s.demand.matters.values() if m.weight > 0]
-        self.matter_share = s.demand.matter_share if chosen else 0.0
-        total = sum(w for w, _ in chosen) or 1.0
-        self.matter_cum = np.cumsum([w / total for w, _ in chosen]).tolist()
-        if self.matter_cum:
-            self.matter_cum[-1] = 1.0
-        self.matter_items = [items for _, items in chosen]
+        """One-matter bundles. A case whose item belongs to some matter is one with probability
+        `matter_q` (so that `matter_share` of all cases are); which matter, among those holding
+        the item, by their weights. The case's own item leads; item volumes stay as weighted."""
+        ids, weights = self.item_ids, [item.weight for item in s.items.values()]
+        matters = [(m.weight, [ids.index(i) for i in m.items]) for m in s.demand.matters.values() if m.weight > 0]
+        covered = {i for _, items in matters for i in items}
+        covered_share = sum(weights[i] for i in covered) / sum(weights)
+        self.matter_q = min(1.0, s.demand.matter_share / covered_share) if covered_share > 0 else 0.0
+        self.matters_of: list[tuple[list[float], list[tuple[int, ...]]] | None] = []
+        for i in range(len(ids)):
+            mine = [(w, tuple(j for j in items if j != i)) for w, items in matters if i in items]
+            if not mine:
+                self.matters_of.append(None)
+                continue
+            total = sum(w for w, _ in mine)
+            cum = np.cumsum([w / total for w, _ in mine]).tolist()
+            cum[-1] = 1.0
+            self.matters_of.append((cum, [others for _, others in mine]))
 
     def patience(self, u: float):
         """Minutes of waiting before the citizen gives up (None: never), drawn once per visit."""
@@ -265,13 +276,11 @@ class Model:
     def new_case(self, town: Town, t: float, u, item: ItemSpec) -> citizen.Case:
         """A case whose citizen would naturally come at t; `created` is when the first visit is."""
         km = -town.mean_km * math.log1p(-u[_KM])
-        if self.matter_share and u[_MATTER] < self.matter_share:  # a one-matter bundle: its first item leads
-            bundle = self.matter_items[min(bisect_right(self.matter_cum, u[_MATTER + 1]), len(self.matter_items) - 1)]
-            item = self.items[bundle[0]]
-            case = citizen.Case(-1, town, item, t, u, km, False, citizen.CITIZEN)
-            case.matter = tuple(bundle[1:])
-        else:
-            case = citizen.Case(-1, town, item, t, u, km, False, citizen.CITIZEN)
+        case = citizen.Case(-1, town, item, t, u, km, False, citizen.CITIZEN)
+        matters = self.matters_of[item.index]
+        if matters is not None and u[_MATTER] < self.matter_q:  # a one-matter case led by its item
+            cum, others = matters
+            case.matter = others[min(bisect_right(cum, u[_MATTER + 1]), len(others) - 1)]
         if self.out_of_scope_share and u[_OUT_OF_SCOPE] < self.out_of_scope_share:
             case.out_of_scope = True  # the same citizens in every scenario; fewer out of scope after empowerment
             return case
@@ -310,7 +319,7 @@ class Model:
         """
         env, cal = self.env, self.calendar
         for k in range(cal.n_days):
-            times = town.plan.arrivals(cal.day_start[k], town.expected[k])
+            times = town.plan.arrivals(cal.day_start[k], town.expected[k], town.market[k])
             if not times:
                 continue
             if town.lunch_share:
@@ -376,7 +385,7 @@ class Model:
             c["status"].append(case.status)
             c["end"].append(case.end)
             c["trips"].append(case.trips)
-            c["official_trips"].append(case.official_trips)
+            c["official_trips"].append(case.official_trips())
             c["visits"].append(case.visits)
             c["county_trips"].append(case.county_trips)
             c["matter_items"].append(1 + len(case.matter))

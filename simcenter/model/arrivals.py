@@ -44,10 +44,25 @@ class DayPlan:
         self.cum_shares[-1] = 1.0
         self.piece_list = [(a, b - a) for a, b, _ in pieces]
         self.rng = rng
+        self.market_shares = self.shares
 
-    def arrivals(self, day_start: float, expected: float) -> list[float]:
+    def market_day(self, factor: float, morning_share: float | None, morning_end: float) -> None:
+        """On market days the extra arrivals (factor − 1 of a normal day) come `morning_share` in the
+        morning session and the rest after it (None: spread like any day's)."""
+        self.market_shares = self.shares
+        if morning_share is None or factor <= 1:
+            return
+        morning = self.starts < morning_end
+        extra = np.zeros_like(self.shares)
+        for part, share in ((morning, morning_share), (~morning, 1 - morning_share)):
+            total = self.shares[part].sum()
+            if total > 0:
+                extra[part] = share * self.shares[part] / total
+        self.market_shares = (self.shares + (factor - 1) * extra / extra.sum()) / factor
+
+    def arrivals(self, day_start: float, expected: float, market: bool = False) -> list[float]:
         """Sorted arrival times on a day with `expected` arrivals in all."""
-        counts = self.rng.poisson(self.shares * expected)
+        counts = self.rng.poisson((self.market_shares if market else self.shares) * expected)
         n = int(counts.sum())
         if n == 0:
             return []
@@ -62,6 +77,13 @@ class DayPlan:
         frac = (u - low) / (self.cum_shares[i] - low)
         start, length = self.piece_list[i]
         return day_start + start + min(max(frac, 0.0), 1.0) * length
+
+
+def market_days(calendar, township) -> list[bool]:
+    """Whether each working day of the horizon is one of the township's market days."""
+    market = township.market_days
+    return [market is not None and date.toordinal() % market.every == market.phase
+            for date in calendar.dates[: calendar.n_days]]
 
 
 def day_factors(scenario, calendar, township, mix_factor=None) -> list[float]:

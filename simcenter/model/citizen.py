@@ -53,14 +53,15 @@ class WentElsewhere(Exception):
 
 
 class Case:
-    __slots__ = ("id", "town", "item", "created", "u", "trips", "official_trips", "visits", "status", "end",
-                 "lead_days", "km", "booked", "handler", "county_trips", "matter", "referrals", "out_of_scope",
+    __slots__ = ("id", "town", "item", "created", "u", "trips", "visits", "status", "end",
+                 "lead_days", "km", "booked", "handler", "accepting_trip", "county_trips", "matter", "referrals", "out_of_scope",
                  "accepted", "decided", "decision_days")
 
     def __init__(self, id_, town, item, created, u, km, booked, handler):
         self.id, self.town, self.item, self.created, self.u = id_, town, item, created, u
         self.km, self.booked, self.handler = km, booked, handler
-        self.trips = self.official_trips = self.visits = self.county_trips = self.referrals = 0
+        self.trips = self.visits = self.county_trips = self.referrals = 0
+        self.accepting_trip = -1  # trips made when the documents were accepted (-1: never accepted)
         self.matter = ()  # further items of a one-matter case
         self.out_of_scope = False
         self.status = 0
@@ -70,6 +71,13 @@ class Case:
     def window_minutes(self) -> float:
         """Window time of the complete submission (before any generalist or agent factor)."""
         return self.item.window.ppf1(self.u[OFFSET[WINDOW]]) + self.item.extra_minutes
+
+    def official_trips(self) -> int:
+        """Trips counted by the official "run at most once" definition: from the trip on which the
+        (complete) documents were accepted to the result in hand; -1 if never accepted."""
+        if self.accepting_trip < 0:
+            return -1
+        return self.trips - max(self.accepting_trip - 1, 0)
 
     def draw(self, purpose: int, n: int = 0) -> float:
         """The case's n-th uniform number for `purpose`."""
@@ -124,7 +132,6 @@ def go_to_county(case: Case, trips: int) -> None:
     """Trips to the county hall (the queue there is not modelled, only the journey)."""
     case.county_trips += trips
     case.trips += trips
-    case.official_trips += trips
 
 
 def hand_in_documents(m, case: Case):
@@ -148,6 +155,7 @@ def hand_in_documents(m, case: Case):
         else:
             stops = m.matter_stops(case)
             yield from visit(m, case, SUBMIT, cause, stops[0][1], kind=stops[0][0])
+            case.accepting_trip = case.trips  # the official count starts with this trip
             yield from referrals(m, case, stops[1:])
             case.accepted = m.env.now
             return True
@@ -254,6 +262,7 @@ def mobile_service(m, case: Case):
     """The mobile team handles the item in the village on its next round: no trip."""
     yield until(m.env, m.mobile_round(case, m.env.now))
     case.accepted = case.decided = m.env.now
+    case.accepting_trip = 0
     m.close(case, COMPLETED)
 
 
@@ -271,7 +280,6 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | N
     while True:
         if not by_agent and cause != SAME_TRIP:
             case.trips += 1
-            case.official_trips += cause != INCOMPLETE_RETURN
         patience = None if by_agent else m.patience(case.draw(PATIENCE, case.visits))
         case.visits += 1
         served = yield from queue_and_serve(m, town, kind, case.id, purpose, cause, minutes, patience,
