@@ -22,8 +22,8 @@ from .scenario.load import (ScenarioError, SET_SOURCE, _line_order, _most_specif
                             problem, read_document, scenario_path, validate)
 from .scenario.schema import Strict
 
-HEADLINE_KPIS = ["wait_mean", "wait_p90", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
-                 "lead_days_mean", "window_utilization_mean", "staff_hours"]
+HEADLINE_KPIS = ["wait_mean", "served_within_15_share", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
+                 "lead_days_mean", "decision_days_mean", "staff_hours"]
 OFF, ON = "off", "on"
 
 

@@ -38,7 +38,7 @@ DPI = 150
 REMOTE_KM = 30  # domain.md §5.2: remote townships are at least 30 km from the county seat
 TARGETS = (15, 30)  # wait targets, minutes
 MAX_MINUTE = 180  # wait_histogram: minute 181 means "more than 180"
-ROUTES = ("immediate", "township", "county")
+ROUTES = ("immediate", "township", "county", "out_of_scope")
 TRIP_BINS = 5  # cases_summary: trips 5 means 5 or more
 MANY = 4  # more scenarios than this: legends outside the axes, fewer bands
 TOWNSHIP_DETAIL = 3  # the townships figure shows each township for at most this many scenarios
@@ -56,13 +56,26 @@ T_METHOD = "95% Student t over replications"
 
 LABELS = {
     "wait_mean": "mean wait", "wait_p50": "median wait", "wait_p90": "p90 wait", "wait_p95": "p95 wait",
-    "wait_max": "longest wait", "wait_over_15_share": "share waiting > 15 min",
-    "wait_over_30_share": "share waiting > 30 min", "time_in_centre_mean": "time in centre",
+    "wait_max": "longest wait", "served_within_15_share": "served within 15 min",
+    "wait_over_15_share": "share waiting > 15 min", "wait_over_30_share": "share waiting > 30 min",
+    "wait_p90_first_hour": "p90 wait, first hour", "wait_p90_market_morning": "p90 wait, market mornings",
+    "time_in_centre_mean": "time in centre",
     "one_trip_rate": "one-trip rate", "one_trip_rate_official": "one-trip rate (official)",
-    "zero_trip_rate": "zero-trip rate", "trips_per_case": "trips per case", "lead_days_mean": "mean lead time",
-    "lead_days_p90": "p90 lead time", "on_time_rate": "on-time rate",
+    "zero_trip_rate": "zero-trip rate", "trips_per_case": "trips per case",
+    "county_trips_per_case": "county trips per case", "referrals_per_case": "referrals per case",
+    "lead_days_mean": "mean lead time", "lead_days_p90": "p90 lead time",
+    "decision_days_mean": "mean decision time (official)", "on_time_rate": "on-time rate (official)",
     "window_utilization_mean": "window utilization", "window_utilization_max": "busiest window's utilization",
-    "staff_hours": "staff hours", "travel_hours_per_case": "travel per case", "abandon_share": "abandon share",
+    "township_reviewer_utilization_mean": "township reviewer utilization",
+    "township_reviewer_utilization_max": "busiest township office's reviewers",
+    "county_reviewer_utilization_max": "busiest county department's reviewers",
+    "township_files_in_progress_mean": "township files in progress",
+    "township_files_waiting_mean": "township files waiting", "county_files_in_progress_mean": "county files in progress",
+    "county_files_waiting_mean": "county files waiting",
+    "staff_hours": "staff hours", "staff_hours_windows": "window staff hours",
+    "staff_hours_township_review": "township reviewer hours", "staff_hours_county_review": "county reviewer hours",
+    "travel_hours_per_case": "travel per case", "abandon_share": "abandon share",
+    "dropped_share": "dropped share", "elsewhere_share": "finished elsewhere",
     "cases": "cases", "visits": "visits",
 }
 
@@ -271,9 +284,13 @@ def unit(kpi: str) -> str:
         return "hours"
     if kpi.startswith(("wait_", "time_in_centre")):
         return "minutes"
-    if kpi == "trips_per_case":
+    if kpi in ("trips_per_case", "county_trips_per_case"):
         return "trips"
-    if "backlog" in kpi or kpi == "cases":
+    if kpi == "referrals_per_case":
+        return "referrals"
+    if "_files_" in kpi:
+        return "files"
+    if kpi == "cases":
         return "cases"
     return "visits" if kpi == "visits" else "count"
 
@@ -392,9 +409,13 @@ def waits(results: Results, township: str | None = None) -> Figure:
 
 
 def _within_label(scenario: str, kpis: pd.DataFrame | None, share: np.ndarray) -> str:
-    if kpis is None or "wait_over_15_share" not in kpis:
+    if kpis is not None and "served_within_15_share" in kpis:
+        within = kpis.loc[kpis["scenario"] == scenario, "served_within_15_share"].to_numpy(float)
+    elif kpis is not None and "wait_over_15_share" in kpis:  # results of an older version
+        within = 1 - kpis.loc[kpis["scenario"] == scenario, "wait_over_15_share"].to_numpy(float)
+    else:
         return f"{scenario}: {share[TARGETS[0]]:.0%} within 15 min (pooled)"
-    mean, low, high, _ = _interval(1 - kpis.loc[kpis["scenario"] == scenario, "wait_over_15_share"].to_numpy(float))
+    mean, low, high, _ = _interval(within)
     ci = "" if math.isnan(low) else f" [{max(low, 0):.0%}, {min(high, 1):.0%}]"  # a share: clipped to 0–100%
     return f"{scenario}: {mean:.0%}{ci} within 15 min"
 
@@ -661,7 +682,7 @@ def trips(results: Results, township: str | None = None) -> Figure:
     left.set_xticks(range(len(bins)))
     left.set_xticklabels([f"{b}+" if b == top and top >= TRIP_BINS else str(b) for b in bins])
     left.set_xlabel("trips to an office per case (count)")
-    left.set_ylabel("share of completed cases")
+    left.set_ylabel("share of ended cases")
     _percent(left)
     left.set_title("Trips per case", fontsize=10, loc="left")
     left.grid(axis="y", alpha=0.3)
@@ -680,14 +701,15 @@ def trips(results: Results, township: str | None = None) -> Figure:
     right.set_xlim(-0.5, len(rates) - 0.5)
     right.set_ylim(0, 1.02)
     _percent(right)
-    right.set_ylabel("share of completed cases")
+    right.set_ylabel("share of ended cases")
     right.set_title("Run-at-most-once rates", fontsize=10, loc="left")
     right.grid(axis="y", alpha=0.3)
     if len(scenarios) > 1:
         left.legend(fontsize=8)
         right.legend(fontsize=8)
     return _finish(fig, "Trips per case",
-                   f"Completed cases in scope; bars and points: mean over replications, whiskers: {T_METHOD} "
+                   f"Ended cases in scope (completed, given up or finished elsewhere); bars and points: mean over "
+                   f"replications, whiskers: {T_METHOD} "
                    f"({_n_text(cases)}). A trip is a visit to a township or county office; mail, agents and "
                    f"online handling make zero-trip cases. The last bin is {top} or more trips. "
                    "Official one-trip rate: trips caused by incomplete materials not counted."
@@ -707,14 +729,16 @@ def lead_times(results: Results, township: str | None = None) -> Figure:
     """Mean lead days by route (immediate / township / county), a bar per scenario with its interval."""
     cases = results.table("cases_summary", "lead-times")
     scenarios = _scenarios(results, cases)
-    routes = [r for r in ROUTES if r in set(cases["route"])] + sorted(set(cases["route"]) - set(ROUTES))
+    timed = cases["lead_cases"] if "lead_cases" in cases else cases["cases"]  # older results: all completed
+    frame = cases.assign(weighted=cases["lead_days_mean"].fillna(0) * timed, timed=timed)
+    with_lead = set(frame.loc[frame["timed"] > 0, "route"])  # out-of-scope requests have no lead time here
+    routes = [r for r in ROUTES if r in with_lead] + sorted(with_lead - set(ROUTES))
     fig = _figure(8, 4.8)
     ax = fig.subplots()
     width = 0.8 / max(len(scenarios), 1)
-    frame = cases.assign(weighted=cases["lead_days_mean"].fillna(0) * cases["cases"])
     for i, scenario in enumerate(scenarios):
-        mine = frame[frame["scenario"] == scenario].groupby(["route", "replication"])[["weighted", "cases"]].sum()
-        per_rep = mine["weighted"] / mine["cases"].where(mine["cases"] > 0)
+        mine = frame[frame["scenario"] == scenario].groupby(["route", "replication"])[["weighted", "timed"]].sum()
+        per_rep = mine["weighted"] / mine["timed"].where(mine["timed"] > 0)
         stats = [_interval(per_rep.xs(r, level="route").to_numpy(float)) if r in per_rep.index.get_level_values(0)
                  else (math.nan, math.nan, math.nan, 0) for r in routes]
         offset = (i - (len(scenarios) - 1) / 2) * width
@@ -725,7 +749,7 @@ def lead_times(results: Results, township: str | None = None) -> Figure:
     shares = _route_shares(cases, scenarios[0] if scenarios else None, routes)
     ax.set_xticks(range(len(routes)))
     ax.set_xticklabels([f"{r}\n({s:.0%} of cases)" if np.isfinite(s) else r for r, s in zip(routes, shares)])
-    ax.set_xlabel("route of the case" + (f" (share of cases in {scenarios[0]})" if scenarios else ""))
+    ax.set_xlabel("route of the case" + (f" (share of ended cases in {scenarios[0]})" if scenarios else ""))
     ax.set_ylabel("mean lead time (working days)")
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", alpha=0.3)
@@ -733,7 +757,8 @@ def lead_times(results: Results, township: str | None = None) -> Figure:
         ax.legend(fontsize=8)
     return _finish(fig, "Lead time by route: first visit to result in hand",
                    f"Completed cases in scope, mean lead time in working days per replication, then the mean "
-                   f"over replications; whiskers: {T_METHOD} ({_n_text(cases)})." + _all_townships_note(township))
+                   f"over replications; whiskers: {T_METHOD} ({_n_text(cases)}). Out-of-scope requests "
+                   "(redirected to the county) have no lead time here." + _all_townships_note(township))
 
 
 def _route_shares(cases: pd.DataFrame, scenario: str | None, routes: list[str]) -> list[float]:

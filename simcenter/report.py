@@ -5,9 +5,10 @@ inline SVG figures (from `simcenter.plots`), no JavaScript, and a Content-Securi
 forbids every fetch. It reads only the results directory (manifest.json, the Parquet tables,
 the resolved scenarios), so it works from an installed wheel too.
 
-Sections, each an <h2> with a stable id: findings, comparison, waits, run-at-most-once,
-lead-times, resources, townships, assumptions, manifest. Headline findings are plain
-sentences with their confidence intervals.
+Warnings stored in manifest.json (`warnings`, a list of lines) come first, in a box above
+everything else. Then sections, each an <h2> with a stable id: findings, comparison, waits,
+run-at-most-once, lead-times, resources, townships, assumptions, manifest. Headline findings
+are plain sentences with their confidence intervals.
 
 The same results directory gives the same bytes: nothing is timed or dated beyond what
 manifest.json holds, every table is sorted, numbers have fixed formats, and the SVGs are
@@ -41,8 +42,9 @@ SECTIONS = (
     ("manifest", "Manifest: how these results were made"),
 )
 
-# The KPIs the findings speak of (domain.md §5.3: run at most once, lead time, waiting).
-HEADLINE = ("one_trip_rate", "one_trip_rate_official", "trips_per_case", "lead_days_mean", "wait_mean")
+# The KPIs the findings speak of (domain.md §5.3: waiting, run at most once, lead and decision time, staff).
+HEADLINE = ("wait_mean", "served_within_15_share", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
+            "lead_days_mean", "decision_days_mean", "on_time_rate", "staff_hours")
 
 # kpi → (plain label, unit, better direction: +1 higher is better, -1 lower is better, 0 neither)
 KPIS: dict[str, tuple[str, str, int]] = {
@@ -51,14 +53,17 @@ KPIS: dict[str, tuple[str, str, int]] = {
     "completed_share": ("share of cases completed", "share", 1),
     "open_share": ("share of cases still open at the end", "share", -1),
     "dropped_share": ("share of cases given up", "share", -1),
+    "elsewhere_share": ("share of cases finished elsewhere after abandoning", "share", -1),
     "wait_mean": ("mean wait", "minutes", -1),
     "wait_p50": ("median wait", "minutes", -1),
+    "served_within_15_share": ("share served within 15 min", "share", 1),
     "wait_p90": ("90th-percentile wait", "minutes", -1),
     "wait_p95": ("95th-percentile wait", "minutes", -1),
     "wait_max": ("longest wait", "minutes", -1),
     "wait_over_15_share": ("share waiting more than 15 min", "share", -1),
     "wait_over_30_share": ("share waiting more than 30 min", "share", -1),
     "wait_p90_first_hour": ("90th-percentile wait in the first hour", "minutes", -1),
+    "wait_p90_market_morning": ("90th-percentile wait on market-day mornings", "minutes", -1),
     "wait_mean_queued": ("mean wait of those who queued", "minutes", -1),
     "time_in_centre_mean": ("mean time in the centre", "minutes", -1),
     "abandon_share": ("share of visits not served", "share", -1),
@@ -69,27 +74,41 @@ KPIS: dict[str, tuple[str, str, int]] = {
     "one_trip_rate": ("strict one-trip rate", "share", 1),
     "one_trip_rate_official": ("official one-trip rate", "share", 1),
     "zero_trip_rate": ("zero-trip rate", "share", 1),
+    "county_trips_per_case": ("trips to the county hall per case", "trips", -1),
+    "referrals_per_case": ("window-to-window referrals per case", "referrals", -1),
     "lead_days_mean": ("mean lead time", "working days", -1),
     "lead_days_p90": ("90th-percentile lead time", "working days", -1),
-    "on_time_rate": ("on-time rate", "share", 1),
+    "decision_days_mean": ("mean decision time (official clock)", "working days", -1),
+    "on_time_rate": ("on-time rate (official clock)", "share", 1),
     "window_utilization_mean": ("mean window utilisation", "share", 0),
     "window_utilization_max": ("busiest window's utilisation", "share", 0),
-    "township_backlog_mean": ("township back-office backlog", "files", 0),
-    "county_backlog_mean": ("county backlog", "files", 0),
+    "township_reviewer_utilization_mean": ("mean township reviewer utilisation", "share", 0),
+    "township_reviewer_utilization_max": ("busiest township office's reviewer utilisation", "share", 0),
+    "county_reviewer_utilization_max": ("busiest county department's reviewer utilisation", "share", 0),
+    "township_files_in_progress_mean": ("township files in progress", "files", 0),
+    "township_files_waiting_mean": ("township files waiting for a reviewer", "files", -1),
+    "county_files_in_progress_mean": ("county files in progress", "files", 0),
+    "county_files_waiting_mean": ("county files waiting for a reviewer", "files", -1),
     "travel_hours_per_case": ("travel time per case", "hours", -1),
-    "staff_hours": ("planned staff-hours", "hours", 0),
+    "staff_hours_windows": ("window staff-hours", "hours", 0),
+    "staff_hours_township_review": ("township reviewer staff-hours", "hours", 0),
+    "staff_hours_county_review": ("county reviewer staff-hours", "hours", 0),
+    "staff_hours": ("staff-hours", "hours", 0),
 }
 
-WAITS = ("wait_mean", "wait_p50", "wait_p90", "wait_max", "wait_over_15_share", "wait_over_30_share",
-         "wait_p90_first_hour", "time_in_centre_mean", "abandon_share")
-TRIPS = ("one_trip_rate", "one_trip_rate_official", "zero_trip_rate", "trips_per_case", "travel_hours_per_case",
-         "dropped_share")
-LEADS = ("lead_days_mean", "lead_days_p90", "on_time_rate", "completed_share", "open_share",
-         "township_backlog_mean", "county_backlog_mean")
-RESOURCES = ("window_utilization_mean", "window_utilization_max", "staff_hours", "visits", "cases")
-TOWNSHIP_KPIS = ("cases", "wait_mean", "wait_over_15_share", "one_trip_rate", "trips_per_case", "lead_days_mean",
-                 "window_utilization_mean", "travel_hours_per_case")
-ROUTES = ("immediate", "township", "county")
+WAITS = ("wait_mean", "served_within_15_share", "wait_p90", "wait_max", "wait_over_30_share", "wait_p90_first_hour",
+         "wait_p90_market_morning", "time_in_centre_mean", "abandon_share")
+TRIPS = ("one_trip_rate", "one_trip_rate_official", "zero_trip_rate", "trips_per_case", "county_trips_per_case",
+         "referrals_per_case", "travel_hours_per_case", "dropped_share", "elsewhere_share")
+LEADS = ("lead_days_mean", "lead_days_p90", "decision_days_mean", "on_time_rate", "completed_share", "open_share",
+         "township_files_in_progress_mean", "township_files_waiting_mean", "county_files_in_progress_mean",
+         "county_files_waiting_mean")
+RESOURCES = ("window_utilization_mean", "window_utilization_max", "township_reviewer_utilization_mean",
+             "township_reviewer_utilization_max", "county_reviewer_utilization_max", "staff_hours_windows",
+             "staff_hours_township_review", "staff_hours_county_review", "staff_hours", "visits", "cases")
+TOWNSHIP_KPIS = ("cases", "wait_mean", "served_within_15_share", "one_trip_rate", "trips_per_case", "lead_days_mean",
+                 "window_utilization_mean", "township_reviewer_utilization_max", "travel_hours_per_case")
+ROUTES = ("immediate", "township", "county", "out_of_scope")
 REMOTE_KM = 30  # domain.md §5.2: remote townships are at least 30 km from the county seat
 TRIP_CAP = 5  # cases_summary: trips 5 means 5 or more
 
@@ -103,17 +122,22 @@ FIGURE_SECTION = {
 ASSUMPTIONS = (
     "Citizens arrive at a township hall in working hours, take a ticket and wait first come, first served "
     "for a window that accepts their item; they may balk at a long queue or renege when their patience runs "
-    "out, and come back another day. Waits run from ticket to call and count served visits only.",
+    "out, and come back another day or finish elsewhere. Waits run from ticket to call and count served visits "
+    "only.",
     "Items are decided at the window, by the township back office, or accepted and forwarded to county "
-    "departments (shuttle, queue, sign-offs). County sign-offs, joint reviews and meetings are pure delays "
-    "with no capacity limit; mail always takes one working day.",
+    "departments (shuttle, reviewers, sign-offs). Reviewers are a capacity limit where their number is set "
+    "(county departments: county_reviewers; otherwise unlimited); sign-offs, joint reviews and meetings are pure "
+    "delays; mail always takes one working day.",
     "Incomplete documents, abandoned queues, supplements and pickups cause extra trips. A trip is a visit "
     "to an office; cases handled by village agents or the mobile service have none.",
-    "Lead time is counted in working days from the first visit to the result in the citizen's hands. "
+    "Lead time is counted in fractional working days from the first visit to the result in the citizen's "
+    "hands; decision time (the official clock) from acceptance to decision, restarted by a re-submission. "
     "Cases are counted if created after the warm-up; the drain days after the last arrival only let open "
     "cases finish.",
-    "One set of opening sessions applies to every working day. Summer hours, the Spring Festival, make-up "
-    "working days, out-of-scope requests and trips to the county centre are not modelled.",
+    "Requests a township cannot accept are redirected to the county hall, and some county files need the "
+    "citizen there once: those trips count, the county hall's own queue is not modelled. One set of opening "
+    "sessions applies to every working day; summer hours, the Spring Festival and make-up working days are "
+    "not modelled.",
     "Confidence intervals are Student t over independent replications, never over the correlated visits "
     "inside one run. Reforms are compared with the baseline replication by replication, on the same "
     "simulated citizens (common random numbers).",
@@ -169,6 +193,7 @@ class Source:
     summary: dict = field(default_factory=dict)  # (group, kpi) → (mean, low, high, n)
     by_township: object = None
     cases: object = None  # cases_summary with a group column
+    departments: object = None  # kpis_by_department with a group column
     comparison: list[dict] = field(default_factory=list)
     effects: list[dict] = field(default_factory=list)
     scenarios: dict[str, dict] = field(default_factory=dict)  # name → resolved scenario
@@ -234,6 +259,10 @@ def _load(path: Path) -> Source:
         if cases is not None:
             cases.insert(0, "group", cases["scenario"].astype(str))
         source.cases = cases
+        departments = table("kpis_by_department.parquet")
+        if departments is not None:
+            departments.insert(0, "group", departments["scenario"].astype(str))
+        source.departments = departments
         comparison = table("comparison.csv")
         source.comparison = [] if comparison is None else comparison.to_dict("records")
         source.scenarios = _resolved(path, kind, source.groups)
@@ -289,7 +318,7 @@ def _decimals(kpi: str, value: float) -> int:
         return 1
     if unit == "hours":
         return 0 if abs(value) >= 100 else 2
-    if unit in ("trips", "working days"):
+    if unit in ("trips", "working days", "referrals"):
         return 2
     return 0 if abs(value) >= 1000 else 1 if abs(value) >= 100 else 3
 
@@ -312,7 +341,7 @@ def value(kpi: str, x: float, decimals: int | None = None) -> str:
     if text == "n/a":
         return text
     return text + {"share": "%", "minutes": " min", "working days": " working days", "trips": " trips",
-                   "hours": " h", "files": " files"}.get(unit, "")
+                   "referrals": " referrals", "hours": " h", "files": " files"}.get(unit, "")
 
 
 def bare(kpi: str, x: float) -> str:
@@ -344,7 +373,7 @@ def difference(kpi: str, d: float, low: float, high: float, short: bool = False)
         if not zeroish and not same:
             break
     suffix = {"share": " points", "minutes": " min", "working days": " working days", "trips": " trips",
-              "hours": " h", "files": " files"}.get(unit, "")
+              "referrals": " referrals", "hours": " h", "files": " files"}.get(unit, "")
     if short:
         suffix = " pts" if unit == "share" else ""
     texts = [_num(x * scale, decimals, sign=True) for x in (d, low, high)]
@@ -362,7 +391,7 @@ def label(kpi: str) -> str:
 def column(kpi: str) -> str:
     """A table header: the label and its unit."""
     name, unit = _info(kpi)[:2]
-    shown = {"share": "", "count": "", "number": "", "trips": ""}.get(unit, unit)
+    shown = {"share": "", "count": "", "number": "", "trips": "", "referrals": ""}.get(unit, unit)
     return f"{name} ({shown})" if shown else name
 
 
@@ -703,23 +732,50 @@ def _common_sections(source: Source, s: dict) -> None:
                         "service-level target marked in the figures."))
     s["waits"].append(_kpi_table(source, WAITS))
     s["run-at-most-once"].append(P(
-        "Over completed cases created after the warm-up. Strict one-trip rate: at most one in-person trip from "
-        "first contact to result in hand; official rate: return trips caused by incomplete documents not counted "
-        "(the official definition assumes complete materials); zero-trip cases are handled by village agents or "
-        "the mobile service."))
+        "Over every case created after the warm-up that ended: completed, given up, or finished elsewhere after "
+        "abandoning a queue. Strict one-trip rate: at most one in-person trip (county hall included) from first "
+        "contact to result in hand, or to giving up; official rate: return trips caused by incomplete documents "
+        "not counted (the official definition assumes complete materials); zero-trip cases are handled by village "
+        "agents or the mobile service."))
     s["run-at-most-once"].append(_kpi_table(source, TRIPS))
     s["lead-times"].append(P("Lead time: working days from the first visit to the result in the citizen's hands, "
-                             "over completed cases; on time: within the item's promised days. Backlogs are "
-                             "time-averaged files in township back offices and at the county."))
+                             "over completed cases. Decision time is the official clock, from acceptance to "
+                             "decision (restarted by a re-submission); on time: decision time within the item's "
+                             "promised days. Files in progress: time-average files in township back offices and at "
+                             "the county; files waiting: those of them waiting for a reviewer."))
     s["lead-times"].append(_kpi_table(source, LEADS))
     if source.cases is not None and len(source.cases):
         s["run-at-most-once"].append(_route_table(source, "trips"))
         s["lead-times"].append(_route_table(source, "lead"))
     s["resources"].append(P("Window utilisation: busy minutes over open minutes, per window, then the mean over "
-                            "windows (and the busiest window). Staff-hours are planned: windows × availability "
-                            "plus reviewers, over the open time of the measured period."))
+                            "windows (and the busiest window). Reviewer utilisation: busy seat-minutes over seats × "
+                            "open minutes, per office with a reviewer limit. Staff-hours over the measured period: "
+                            "windows' scheduled time (lunch windows through lunch) plus their overtime, township "
+                            "reviewers and county reviewers over the open time."))
     s["resources"].append(_kpi_table(source, RESOURCES))
+    if source.departments is not None and len(source.departments):
+        s["resources"].append(_department_table(source))
     _townships(source, s["townships"])
+
+
+def _department_table(source: Source) -> dict:
+    """County departments with a reviewer limit: utilisation and files waiting, means over replications."""
+    frame = source.departments
+    rows = []
+    for group in source.groups:
+        mine = frame[(frame["group"] == group) & frame["reviewers"].notna()]
+        means = mine.groupby(mine["department"].astype(str), sort=True)[["reviewers", "utilization",
+                                                                         "files_waiting_mean"]].mean()
+        for dept, r in means.iterrows():
+            rows.append([cell(group), cell(dept), cell(format(float(r["reviewers"]), "g")),
+                         cell(bare("county_reviewer_utilization_max", float(r["utilization"]))),
+                         cell(bare("county_files_waiting_mean", float(r["files_waiting_mean"])))])
+    if not rows:
+        return P("No county department has a reviewer limit (county_reviewers) here: county reviews are delays "
+                 "only.", "note")
+    return TABLE(["scenario", "department", "reviewers", "reviewer utilisation", "files waiting for a reviewer"],
+                 rows, "County departments with a reviewer limit: means over the replications (kpis_by_department; "
+                 "no interval).", left=2)
 
 
 def _route_table(source: Source, what: str) -> dict:
@@ -745,16 +801,19 @@ def _route_table(source: Source, what: str) -> dict:
                              cell(bare("one_trip_rate", many))])
             else:
                 lead = part["lead_days_mean"].fillna(0).to_numpy(float)
-                mean = float((lead * weights).sum() / count) if count else math.nan
+                timed = part["lead_cases"].to_numpy(float) if "lead_cases" in part else weights
+                mean = float((lead * timed).sum() / timed.sum()) if timed.sum() else math.nan
                 rows.append([cell(group), cell(str(route)), cell(bare("completed_share", share)),
                              cell(bare("lead_days_mean", mean))])
     if what == "trips":
-        return TABLE(["scenario", "route", "share of completed cases", "at most 1 trip", "trips per case",
+        return TABLE(["scenario", "route", "share of ended cases", "at most 1 trip", "trips per case",
                       "3 or more trips"], rows,
-                     "Completed cases by route, pooled over the replications (no interval). Trips are counted up to "
-                     f"{TRIP_CAP}: a case with more counts as {TRIP_CAP} in the mean.", left=2)
-    return TABLE(["scenario", "route", "share of completed cases", "mean lead time (working days)"], rows,
-                 "Completed cases by route, pooled over the replications (no interval).", left=2)
+                     "Ended cases (completed, dropped or finished elsewhere) by route, pooled over the replications "
+                     f"(no interval). Trips are counted up to {TRIP_CAP}: a case with more counts as {TRIP_CAP} in "
+                     "the mean.", left=2)
+    return TABLE(["scenario", "route", "share of ended cases", "mean lead time (working days)"], rows,
+                 "Ended cases by route, pooled over the replications (no interval); the lead time is over those "
+                 "completed (none for out-of-scope requests, redirected to the county).", left=2)
 
 
 def _townships(source: Source, blocks: list) -> None:
@@ -900,6 +959,14 @@ def _manifest(source: Source, blocks: list) -> None:
         blocks.append(TABLE(["point", "factors", "replications", "resolved-scenario sha256"], rows, "", left=4))
 
 
+def _warnings(manifest: dict) -> list[str]:
+    """The manifest's `warnings`: a list of lines (a single string is one line); absent: none."""
+    lines = manifest.get("warnings") or []
+    if isinstance(lines, str):
+        lines = [lines]
+    return [str(line) for line in lines if str(line).strip()] if isinstance(lines, list) else [str(lines)]
+
+
 # --- figures --------------------------------------------------------------------------------------
 
 def _figures(source: Source, sections: dict) -> None:
@@ -990,7 +1057,7 @@ def _render(source: Source, sections: dict) -> str:
         f"created {m.get('created_utc', '?')}",
     ]
     return env.get_template("report.html.j2").render(
-        csp=CSP, title=f"simcenter report: {title}", kind=source.kind,
+        csp=CSP, title=f"simcenter report: {title}", kind=source.kind, warnings=_warnings(m),
         sections=[{"id": key, "title": heading, "blocks": sections[key]} for key, heading in SECTIONS],
         footer=footer,
     )

@@ -24,8 +24,8 @@ from matplotlib.image import AxesImage  # noqa: E402
 DATA = Path(__file__).resolve().parent / "data"
 SMALL = DATA / "small.yaml"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-HEADLINE = ["wait_mean", "wait_p90", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
-            "lead_days_mean", "window_utilization_mean", "staff_hours"]
+HEADLINE = ["wait_mean", "served_within_15_share", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
+            "lead_days_mean", "decision_days_mean", "staff_hours"]
 SVG_KINDS = ["--kind", "compare", "--kind", "waits", "--kind", "utilization"]
 RUN_KINDS = ["waits", "by-hour", "utilization", "trips", "lead-times", "townships"]
 
@@ -275,8 +275,8 @@ def test_compare_for_one_township_recomputes_the_paired_intervals(loaded):
     fig = plots.compare(results, "east")
     town = results.tables["by_township"]
     town = town[town["township"] == "east"]
-    b = town[town["scenario"] == "small"].sort_values("replication")["wait_p90"].to_numpy(float)
-    x = town[town["scenario"] == "small-more"].sort_values("replication")["wait_p90"].to_numpy(float)
+    b = town[town["scenario"] == "small"].sort_values("replication")["served_within_15_share"].to_numpy(float)
+    x = town[town["scenario"] == "small-more"].sort_values("replication")["served_within_15_share"].to_numpy(float)
     d, low, high, _ = paired_interval(x, b, bonferroni_level(2))
     bars = [c for c in fig.axes[1].containers if isinstance(c, ErrorbarContainer)]
     assert bars[1].lines[0].get_xdata()[0] == pytest.approx(d)
@@ -292,7 +292,7 @@ def test_trips(loaded):
     assert sum(isinstance(c, BarContainer) for c in left.containers) == 3  # bars per scenario
     assert [t.get_text() for t in left.get_xticklabels()] == ["0", "1", "2", "3", "4", "5+"]
     assert left.get_xlabel() == "trips to an office per case (count)"
-    assert left.get_ylabel() == right.get_ylabel() == "share of completed cases"
+    assert left.get_ylabel() == right.get_ylabel() == "share of ended cases"
     assert sum(isinstance(c, ErrorbarContainer) for c in right.containers) == 3  # the rates per scenario
     assert [t.get_text() for t in right.get_xticklabels()] == ["one-trip rate", "one-trip rate\n(official)",
                                                               "zero-trip rate"]
@@ -320,7 +320,7 @@ def test_lead_times(loaded):
     cases = results.tables["cases_summary"]
     county = cases[(cases["scenario"] == "small-more") & (cases["route"] == "county")]
     per_rep = county.groupby("replication").apply(
-        lambda g: (g["lead_days_mean"] * g["cases"]).sum() / g["cases"].sum(), include_groups=False)
+        lambda g: (g["lead_days_mean"].fillna(0) * g["lead_cases"]).sum() / g["lead_cases"].sum(), include_groups=False)
     assert bars[2].patches[2].get_height() == pytest.approx(per_rep.mean())
 
 

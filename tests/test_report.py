@@ -185,6 +185,39 @@ def test_findings_speak_plainly(dirs):
     assert "Factor effects" in sweep
 
 
+def test_manifest_warnings_come_first_in_a_box(dirs, tmp_path):
+    """manifest.json's `warnings` are listed, escaped, in a warning box before anything else."""
+    import json
+
+    target = tmp_path / "warned"
+    shutil.copytree(dirs["run"], target)
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    lines = ["Township east: reviewers are loaded at 130% of capacity <b>& more</b>", "Only 2 replications"]
+    manifest["warnings"] = lines
+    (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    html = report.build(target)
+    checker = check(html)
+    assert not checker.problems and not checker.stack
+    body = [(tag, attrs) for tag, attrs in checker.tags if tag not in ("html", "head", "meta", "title", "style")]
+    tag, attrs = body[1]  # the first element in <body>
+    assert body[0][0] == "body" and tag == "div" and attrs.get("class") == "warnings" and attrs.get("role") == "alert"
+    box = html.index('<div class="warnings"')
+    assert box < html.index("<header>") < html.index("<h1>")
+    escaped = "Township east: reviewers are loaded at 130% of capacity &lt;b&gt;&amp; more&lt;/b&gt;"
+    assert html.index(escaped) < html.index("<header>") and "<b>& more" not in html
+    assert html.index("<li>Only 2 replications</li>") < html.index("<header>")
+    text = " ".join(checker.text)
+    assert text.index(lines[0]) < text.index("Findings")  # before the navigation and every section
+    # no warnings (absent or empty): no box
+    for absent in (True, False):
+        if absent:
+            del manifest["warnings"]
+        else:
+            manifest["warnings"] = []
+        (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        assert 'class="warnings"' not in report.build(target)
+
+
 def test_change_sentence_reads_like_a_planner_would_say_it():
     row = {"baseline_mean": 0.612, "reform_mean": 0.643, "difference": 0.031, "ci_low": 0.028, "ci_high": 0.034}
     assert report._change_sentence("S1 full empowerment", "one_trip_rate", row, 1 - 0.05 / 14) == (
