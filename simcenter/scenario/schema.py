@@ -291,6 +291,7 @@ class Demand(Strict):
     weekday_factor: dict[Weekday, NonNegative] = {}
     month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
     market_day_factor: NonNegative = 1.0
+    market_morning_share: Probability | None = None  # share of a market day's extra arrivals in the morning session
     periods: list[Period] = []  # date spans with a factor of their own
     normalise: StrictBool = False  # scale the day factors so a year from the start averages 1
     consult_share: NonNegative = 0.0
