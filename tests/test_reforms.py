@@ -57,7 +57,7 @@ NOT_DELEGABLE_COUNTY = ["CL01", "GA02", "TY01", "YC01", "ZJ03"]  # stay county
 COUNTY = sorted(DELEGABLE + NOT_DELEGABLE_COUNTY)  # the 26 items with (triangular) county lead_days
 IMMEDIATE = ["MZ04", "RS01", "RS04", "RS05", "SJ01", "SJ02", "SW01", "SW02", "WJ01", "YB01", "YB02", "YB03"]
 E_CERTIFICATES = ["ZR02", "GA02", "SJ03", "WJ03", "YJ01"]  # S4f default
-S6_ORDER = ["full_empowerment", "unified_windows", "coordination", "online_precheck", "accept_with_gaps",
+S6_ORDER = ["full_empowerment", "unified_windows", "coordination", "platform", "online_precheck", "accept_with_gaps",
             "village_agents", "appointments", "extended_hours", "mail_delivery"]
 
 
@@ -152,16 +152,28 @@ def group(s, name: str) -> dict:
 # --------------------------------------------------------------------------- 1. each lever: exactly what it says
 
 
+COUNTY_DEPARTMENTS = sorted({"MZ", "RS", "YB", "WJ", "ZR", "ZJ", "NY", "SJ", "CL", "TY", "GA", "SF", "YJ"})
+
+
 def test_full_empowerment_defaults(baseline):
     after = applied(baseline, "full_empowerment")
     assert_changes_exactly(baseline, after, [
         *[f"items.{i}.route" for i in DELEGABLE],
-        *[f"items.{i}.recheck_days" for i in DELEGABLE],  # error_rate 0 (== before): recheck_prob unchanged
+        *[f"items.{i}.recheck_days" for i in DELEGABLE if i != "ZR02"],  # error_rate 0: recheck_prob unchanged
+        "items.ZR02.result",  # delegated_route immediate: decided and printed at the window
         "staffing.joint_review_days",
-        *[f"townships.{t}.reviewers" for c in ("A+", "A", "B") for t in TOWNS[c]],
+        "demand.out_of_scope_share",
+        *[f"departments.{d}.county_reviewers" for d in COUNTY_DEPARTMENTS],  # seconded with the work
+        *[f"townships.{t}.reviewers" for t in ALL_TOWNS],
         "reforms_applied",
     ])
-    for i in DELEGABLE:
+    assert after.items["ZR02"].route == "immediate" and after.items["ZR02"].result == "none"
+    assert after.demand.out_of_scope_share == 0.02
+    seconded = sum(t.reviewers for t in after.townships.values()) - sum(t.reviewers for t in baseline.townships.values())
+    released = sum((d.county_reviewers or 0) for d in baseline.departments.values()) \
+        - sum((d.county_reviewers or 0) for d in after.departments.values())
+    assert seconded == pytest.approx(released, abs=0.02) and seconded > 20
+    for i in [i for i in DELEGABLE if i != "ZR02"]:
         assert after.items[i].route == "township"
         assert after.items[i].recheck_prob == 0.0
         assert after.items[i].recheck_days.model_dump(mode="json") == {
@@ -173,13 +185,12 @@ def test_full_empowerment_defaults(baseline):
     assert after.staffing.joint_review_days.model_dump(mode="json") == {
         "dist": "triangular", "low": 1.0, "mode": 2.0, "high": 4.0, "max": None}
     for town_id, town in after.townships.items():
-        extra = 1 if CLASS_OF[town_id] in ("A+", "A", "B") else 0
-        assert town.reviewers == REVIEWERS[CLASS_OF[town_id]] + extra
+        assert town.reviewers > REVIEWERS[CLASS_OF[town_id]]  # every township takes over some work
 
 
 def test_full_empowerment_chosen_items_error_rate_and_reviewers(baseline):
     after = applied(baseline, "full_empowerment", items=["MZ01", "RS03"], extra_reviewers={"C": 0.5},
-                    error_rate=0.05, recheck_days=4)
+                    error_rate=0.05, recheck_days=4, second_share=0.0, out_of_scope_share=None)
     assert_changes_exactly(baseline, after, [
         *[f"items.{i}.{k}" for i in ("MZ01", "RS03") for k in ("route", "recheck_prob", "recheck_days")],
         "staffing.joint_review_days",
@@ -254,19 +265,28 @@ def test_coordination_defaults(baseline):
     after = applied(baseline, "coordination")
     assert_changes_exactly(baseline, after, [
         "county.signoff_mode", "county.meeting_every_days", "county.supplement_prob",
-        "county.shuttle_days", "county.transit_days",
         *[f"items.{i}.lead_days.high" for i in COUNTY],
         "reforms_applied",
     ])
     county = after.county
     assert (county.signoff_mode, county.meeting_every_days, county.supplement_prob) == ("parallel", 5, 0.05)
-    assert (county.shuttle_days, county.transit_days) == ("electronic", 0)
+    assert (county.shuttle_days, county.transit_days) == (["tue", "fri"], 1)  # electronic transfer: `platform`
     assert county.signoff_days == baseline.county.signoff_days
     for i in COUNTY:
         old, new = baseline.items[i].lead_days, after.items[i].lead_days
         assert (new.low, new.mode) == (old.low, old.mode)
         assert new.high == pytest.approx(old.mode + 0.7 * (old.high - old.mode))
         assert new.mode <= new.high < old.high
+
+
+def test_platform_moves_files_electronically_and_enters_them_once(baseline):
+    after = applied(baseline, "platform")
+    assert_changes_exactly(baseline, after, ["county.shuttle_days", "county.transit_days",
+                                             "service.forward_entry_minutes", "reforms_applied"])
+    assert (after.county.shuttle_days, after.county.transit_days, after.service.forward_entry_minutes) == (
+        "electronic", 0, 0)
+    paper = applied(baseline, "platform", electronic=False)
+    assert_changes_exactly(baseline, paper, ["service.forward_entry_minutes", "reforms_applied"])
 
 
 def test_coordination_paper_files_and_no_narrowing(baseline):
@@ -446,7 +466,7 @@ def test_cross_training_counts_regular_windows_only():
 
 
 def test_every_lever_is_covered():
-    covered = {"full_empowerment", "unified_windows", "coordination", "online_precheck", "accept_with_gaps",
+    covered = {"full_empowerment", "unified_windows", "coordination", "platform", "online_precheck", "accept_with_gaps",
                "village_agents", "appointments", "extended_hours", "mail_delivery", "mobile_service", "staffing"}
     assert set(R.LEVERS) == covered
     for lever in R.LEVERS.values():
@@ -617,6 +637,7 @@ LIBRARY = {  # file → (header prefix, levers with the parameters the file stat
     "s4d_appointments": ("# S4d ", [("appointments", {})]),
     "s4e_extended_hours": ("# S4e ", [("extended_hours", {})]),
     "s4f_mail_delivery": ("# S4f ", [("mail_delivery", {})]),
+    "s3b_platform": ("# S3b", [("platform", {})]),
     "s4g_mobile_service": ("# S4g ", [("mobile_service", {})]),
     "s5_staffing": ("# S5 ", [("staffing", {"seasonal": {"group": "G1", "windows": 1, "months": [10, 11, 12, 1, 2],
                                                          "size_classes": ["A", "B"]},
@@ -669,12 +690,13 @@ def test_library_file(stem, library):
     assert got == want
 
 
-def test_s6_applies_nine_levers_in_the_documented_order(library):
+def test_s6_applies_ten_levers_in_the_documented_order(library):
     s6 = library["s6_full_package"]
     assert [next(iter(r)) for r in s6.reforms_applied] == S6_ORDER
-    assert len(s6.reforms_applied) == 9
-    # the levers compose: S1's township decisions, S2's pool (minus the lunch window), S3, S4a-f
-    assert all(s6.items[i].route == "township" for i in DELEGABLE)
+    assert len(s6.reforms_applied) == 10
+    # the levers compose: S1's township decisions, S2's pool (minus the lunch window), S3, S3b, S4a-f
+    assert all(s6.items[i].route == "township" for i in DELEGABLE if i != "ZR02")
+    assert s6.items["ZR02"].route == "immediate" and s6.county.shuttle_days == "electronic"
     assert set(s6.window_groups) == {"U", "LUNCH"}
     assert s6.county.signoff_mode == "parallel" and s6.behaviour.mail_share == 0.8
     for town_id in ALL_TOWNS:
