@@ -35,7 +35,7 @@ from .results import OutputError, read_manifest, write_bytes
 
 FORMATS = ("png", "svg")
 DPI = 150
-REMOTE_KM = 30  # domain.md §5.2: remote townships are at least 30 km from the county seat
+REMOTE_KM = 30  # remote townships are at least 30 km from the county seat (docs/kpis.md)
 TARGETS = (15, 30)  # wait targets, minutes
 MAX_MINUTE = 180  # wait_histogram: minute 181 means "more than 180"
 ROUTES = ("immediate", "township", "county", "out_of_scope")
@@ -812,7 +812,7 @@ def townships(results: Results, township: str | None = None) -> Figure:
     return _finish(fig, f"Headline KPIs by township: near and remote (≥ {REMOTE_KM} km){_km_unknown(results)}",
                    f"Each point: mean over replications; bar: {T_METHOD} ({_n_text(frame)}). Townships sorted by "
                    f"distance to the county seat, near ones first; grey: remote (km_to_county ≥ {REMOTE_KM}, "
-                   "domain.md §5.2)." + _all_townships_note(township))
+                   "docs/kpis.md)." + _all_townships_note(township))
 
 
 def _near_and_remote(results: Results, frame: pd.DataFrame, township: str | None) -> Figure:
@@ -843,7 +843,7 @@ def _near_and_remote(results: Results, frame: pd.DataFrame, township: str | None
     axes[0].legend(fontsize=7)
     return _finish(fig, f"Headline KPIs, near and remote (≥ {REMOTE_KM} km) townships{_km_unknown(results)}",
                    f"Each point: in each replication the mean over the near (or remote: km_to_county ≥ {REMOTE_KM}, "
-                   f"domain.md §5.2) townships, not weighted by their size; then the mean over replications; bar: "
+                   f"docs/kpis.md) townships, not weighted by their size; then the mean over replications; bar: "
                    f"{T_METHOD} ({_n_text(frame)}). With at most {TOWNSHIP_DETAIL} scenarios the figure shows "
                    "every township." + _all_townships_note(township))
 

@@ -2,7 +2,7 @@
 
 A scenario's `reforms:` list names levers with their parameters; they are applied in order,
 after `extends` and `--set`, and the resolved scenario (the one saved with results) records
-them in `reforms_applied` with every parameter spelled out. Defaults follow domain.md §5.1.
+them in `reforms_applied` with every parameter spelled out. Defaults and their provenance: docs/reforms.md and docs/data.md.
 Each lever changes only what its docstring says; tests diff resolved scenarios to check it.
 """
 

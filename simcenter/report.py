@@ -42,7 +42,7 @@ SECTIONS = (
     ("manifest", "Manifest: how these results were made"),
 )
 
-# The KPIs the findings speak of (domain.md §5.3: waiting, run at most once, lead and decision time, staff).
+# The KPIs the findings speak of (docs/kpis.md: waiting, run at most once, lead and decision time, staff).
 HEADLINE = ("wait_mean", "served_within_15_share", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
             "lead_days_mean", "decision_days_mean", "on_time_rate", "staff_hours")
 
@@ -109,7 +109,7 @@ RESOURCES = ("window_utilization_mean", "window_utilization_max", "township_revi
 TOWNSHIP_KPIS = ("cases", "wait_mean", "served_within_15_share", "one_trip_rate", "trips_per_case", "lead_days_mean",
                  "window_utilization_mean", "township_reviewer_utilization_max", "travel_hours_per_case")
 ROUTES = ("immediate", "township", "county", "out_of_scope")
-REMOTE_KM = 30  # domain.md §5.2: remote townships are at least 30 km from the county seat
+REMOTE_KM = 30  # remote townships are at least 30 km from the county seat (docs/kpis.md)
 TRIP_CAP = 5  # cases_summary: trips 5 means 5 or more
 
 # Which section shows the figures of each kind of simcenter.plots (others: comparison).
@@ -824,7 +824,7 @@ def _townships(source: Source, blocks: list) -> None:
     kpis = [k for k in TOWNSHIP_KPIS if k in frame.columns]
     blocks.append(P(f"Headline KPIs per township: means over replications ({_n_text(source)}; the intervals are "
                     f"in the figure). Townships sorted by distance to the county seat; remote: at least {REMOTE_KM} km "
-                    "(domain.md §5.2)."))
+                    "(docs/kpis.md)."))
     for i, group in enumerate(source.groups):
         mine = frame[frame["group"] == group]
         towns_info = (source.scenarios.get(group) or {}).get("townships") or {}

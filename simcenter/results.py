@@ -1,4 +1,4 @@
-"""The results directory (DESIGN §5): Parquet and CSV tables, resolved scenarios, manifest last.
+"""The results directory: Parquet and CSV tables, resolved scenarios, manifest last.
 
 Every file is written to a temporary name in the same directory and moved into place with
 os.replace, so a reader never sees half a file; manifest.json comes last and marks the run

@@ -1,4 +1,4 @@
-"""Bad input never produces a traceback (DESIGN §3).
+"""Bad input never produces a traceback.
 
 Every `tests/bad_input/*.yaml` except `base.yaml` is one case, run through the real CLI
 (`simcenter validate FILE [--set K=V]...`). Each case states what it expects in its header:

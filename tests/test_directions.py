@@ -1,6 +1,6 @@
 """Reforms move the KPIs the way they must, with paired (common random numbers) intervals
 that exclude zero at fixed seeds; and the status quo stays inside the calibration band of
-domain.md §4.9, so a data change that breaks plausibility fails here.
+docs/data.md, so a data change that breaks plausibility fails here.
 """
 
 from __future__ import annotations

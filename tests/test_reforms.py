@@ -4,7 +4,7 @@ Every lever of `simcenter.reforms.LEVERS` is applied to the shipped baseline and
 `model_dump(mode="json")` are flattened into dotted keys; the keys that changed, appeared or
 disappeared must be exactly the ones written out below (a spec `a.b` stands for the key
 `a.b` and every key under it), and the changed values must be the documented ones
-(domain.md §4.4 and §5.1). Then: purity, levers applied from a file (`reforms:`), saving
+(docs/data.md and docs/reforms.md). Then: purity, levers applied from a file (`reforms:`), saving
 and reloading a resolved scenario, order, and the shipped scenario library. Bad lever
 parameters are corpus cases `tests/bad_input/reform_*.yaml`, run by test_bad_input.py.
 """
@@ -31,7 +31,7 @@ BAD_INPUT = Path(__file__).resolve().parent / "bad_input"
 
 # --------------------------------------------------------------------------- the baseline, written out
 
-TOWNS = {  # size class → townships (domain.md §2.1)
+TOWNS = {  # size class → townships
     "A+": ["lingxi"],
     "A": ["qianku", "jinxiang"],
     "B": ["yishan", "qiaodun", "mazhan", "chixi", "fanshan", "zaoxi", "wangli"],
@@ -40,7 +40,7 @@ TOWNS = {  # size class → townships (domain.md §2.1)
 }
 ALL_TOWNS = [t for towns in TOWNS.values() for t in towns]
 CLASS_OF = {t: c for c, towns in TOWNS.items() for t in towns}
-WINDOWS = {  # dedicated windows by size class (domain.md §4.4)
+WINDOWS = {  # dedicated windows by size class
     "A+": {"G1": 3, "G2": 2, "G3": 2, "G4": 2, "G5": 1},
     "A": {"G1": 3, "G2": 2, "G3": 1, "G4": 1, "G5": 1},
     "B": {"G1": 2, "G25": 1, "G3": 1, "G4": 1},

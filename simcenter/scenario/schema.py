@@ -1,4 +1,4 @@
-"""The scenario contract (DESIGN §3) as pydantic models.
+"""The scenario contract as pydantic models.
 
 Every model forbids unknown keys and non-finite floats. Repeated things are mappings keyed
 by id so that `extends` and `--set` can address them. Defaults are neutral (no balking, no
