@@ -103,30 +103,40 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
 @click.option("--force", is_flag=True, help="write into a non-empty --out")
 @click.option("--json", "as_json", is_flag=True, help="print the summary and the comparison as JSON")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
+@click.option("--all", "every", is_flag=True, help="with no scenario named: every shipped reform, not the headline ones")
 @_errors_handled
-def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make_report):
+def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make_report, every):
     """Compare reforms with a baseline, with common random numbers and paired-t intervals.
 
     Every scenario runs the same replications with the same seed (the baseline's), so each
     replication meets the same citizens; each reform's difference from the baseline gets a
     paired-t interval, Bonferroni-adjusted across the reforms. With no scenario: the shipped
-    baseline against every other shipped scenario.
+    baseline against the headline reforms (full empowerment, unified windows, the full
+    package) with 3 replications unless -r says otherwise; --all: against every shipped reform.
     """
     from pathlib import Path
 
     from .comparison import compare as run_comparison
-    from .comparison import library, load, shipped
+    from .comparison import HEADLINE, HEADLINE_REPLICATIONS, library, load, shipped
     from .results import capacity_warnings, prepare, write_compare
 
     if len(scenarios) == 1:
         raise click.UsageError("give a baseline and at least one reform, or no scenario at all "
                                "to compare the shipped baseline with every shipped reform")
+    if every and scenarios:
+        raise click.UsageError("--all compares the shipped library: name no scenario with it")
     if scenarios:
         baseline, reforms = scenarios[0], list(scenarios[1:])
     else:
-        baseline, reforms = shipped("baseline"), [shipped(name) for name in library()]
-        if not reforms:
-            click.echo("no reform is shipped besides the baseline: showing the baseline alone", err=True)
+        names = library() if every else [name for name in HEADLINE if name in library()]
+        baseline, reforms = shipped("baseline"), [shipped(name) for name in names]
+        if not every and replications is None:
+            replications = HEADLINE_REPLICATIONS
+        count = f"{replications} replications" if replications else "the baseline's replications"
+        click.echo(f"comparing the shipped baseline with {'every shipped reform' if every else 'the headline reforms'} "
+                   f"({', '.join(names)}): {count} of the default horizon (a full year) each, with common random "
+                   "numbers; the paired intervals below show the precision reached (-r N for more replications, "
+                   "--all for every shipped reform)", err=True)
     loaded = load(baseline, reforms, sets, replications, seed)
     target = prepare(Path(out) if out else _default_out("compare"), force)
     warnings = _warn(capacity_warnings(loaded))

@@ -25,6 +25,12 @@ COMPARISON_COLUMNS = ("baseline", "reform", "kpi", "baseline_mean", "reform_mean
                       "ci_low", "ci_high", "n", "level", "significant")
 
 
+# The reforms a planner asks about first, compared by `simcenter compare` with no scenario named:
+# full empowerment, unified windows and the full package, a few replications of a full year each.
+HEADLINE = ("s1_full_empowerment", "s2_unified_windows", "s6_full_package")
+HEADLINE_REPLICATIONS = 3
+
+
 def library() -> list[str]:
     """The names of the shipped scenarios other than the baseline, sorted by file name."""
     folder = importlib.resources.files("simcenter.scenarios")

@@ -248,14 +248,30 @@ def test_cli_refuses_a_non_empty_out_without_force(runs, files):
     assert done.exit_code == 2 and "--force" in done.stderr
 
 
-def test_cli_without_arguments_compares_the_baseline_with_the_library(tmp_path):
-    done = invoke("compare", "-r", 1, "--set", "horizon.days=2", "--set", "horizon.warmup_days=0",
-                  "--set", "horizon.drain_days=0", "--json", "--out", tmp_path / "library")
+SHORT = ["--set", "horizon.days=2", "--set", "horizon.warmup_days=0", "--set", "horizon.drain_days=0"]
+
+
+def test_cli_without_arguments_compares_the_baseline_with_the_headline_reforms(tmp_path):
+    from simcenter.comparison import HEADLINE, HEADLINE_REPLICATIONS
+
+    done = invoke("compare", *SHORT, "--json", "--out", tmp_path / "headline")
     assert done.exit_code == 0, done.stderr
     data = json.loads(done.stdout)
-    assert data["baseline"] == "cangnan-status-quo" and len(data["reforms"]) == len(library())
+    assert data["baseline"] == "cangnan-status-quo" and len(data["reforms"]) == len(HEADLINE)
+    assert f"{HEADLINE_REPLICATIONS} replications" in done.stderr and "precision" in done.stderr
+    manifest = json.loads((tmp_path / "headline" / "manifest.json").read_text())
+    assert len(manifest["scenarios"]) == 1 + len(HEADLINE)
+    assert manifest["replications"] == HEADLINE_REPLICATIONS
+
+
+def test_cli_all_compares_the_baseline_with_the_library(tmp_path):
+    done = invoke("compare", "--all", "-r", 1, *SHORT, "--json", "--out", tmp_path / "library")
+    assert done.exit_code == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert len(data["reforms"]) == len(library())
     manifest = json.loads((tmp_path / "library" / "manifest.json").read_text())
     assert len(manifest["scenarios"]) == 1 + len(library())
+    assert invoke("compare", "--all", SMALL, SMALL, "--out", tmp_path / "never").exit_code == 2
 
 
 def test_compare_help_does_not_import_pandas():

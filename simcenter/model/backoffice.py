@@ -8,64 +8,63 @@ capacity-bound office are the same mechanism with different numbers.
 
 from __future__ import annotations
 
+import heapq
 import math
-
-import simpy
 
 
 class ReviewOffice:
     """Reviewers of a township, or of a county department (None = no capacity limit).
 
-    Keeps, over the measurement window, the reviewers' busy time (open minutes) and the
-    time-integral of files waiting for a reviewer: the load checks and queue KPIs.
+    Files are reviewed first come, first served by the first free reviewer. Reviewers work in
+    open time only, and a file's work is known when it arrives, so the office is a FIFO
+    multi-server queue that needs no event of its own: each reviewer's next free moment (in
+    open minutes) is kept in a heap and a new file takes the earliest one (Lindley's recursion
+    for c servers). The file's decision is one timeout, at the later of the reviewer finishing
+    and the lead time.
+
+    Over the measurement window it also keeps the reviewers' busy time and the time-integral of
+    files waiting for a reviewer: the load checks and queue KPIs.
     """
 
     def __init__(self, env, calendar, reviewers: float | None, default_minutes: float):
         self.env, self.calendar = env, calendar
         self.reviewers, self.default_minutes = reviewers, default_minutes
-        self.staff = None
-        self.seats = 0
+        self.seats = 0 if reviewers is None else max(1, math.ceil(reviewers))
+        self.free_at = [0.0] * self.seats  # a heap: when each reviewer is next free, in open minutes
+        # a fractional post (a shared half post) works proportionally slower
+        self.slowdown = self.seats / reviewers if reviewers else 1.0
         self.busy = 0.0  # busy seat-minutes of open time within the measurement window
-        self.waiting_area = 0.0  # ∫ files waiting for a reviewer dt, within the measurement window
+        self.waiting_area = 0.0  # ∫ files waiting for a reviewer dt (clock minutes), within the window
         self.reviews = 0
-        self._waiting, self._since = 0, 0.0
         self._window = (calendar.warmup_end, calendar.arrivals_end)
         self._open_window = (calendar.open_minutes_at(calendar.warmup_end),
                              calendar.open_minutes_at(calendar.arrivals_end))
-        if reviewers is not None:
-            self.seats = max(1, math.ceil(reviewers))
-            self.staff = simpy.Resource(env, capacity=self.seats)
-            self.slowdown = self.seats / reviewers  # a fractional post (a shared half post) works slower
 
     def review(self, lead_days: float, work_minutes: float | None = None):
         """Process: decide a file; returns when both its lead time and the reviewer's work are done."""
         env, cal = self.env, self.calendar
-        ready = cal.add_working_days(env.now, lead_days)
-        if self.staff is not None:
-            with self.staff.request() as seat:
-                self._queue(+1)
-                yield seat
-                self._queue(-1)
-                start = cal.open_minutes_at(cal.next_open(env.now))
-                work = (self.default_minutes if work_minutes is None else work_minutes) * self.slowdown
-                a, b = self._open_window
-                self.busy += max(0.0, min(start + work, b) - max(start, a))
-                self.reviews += 1
-                done = cal.after_open_minutes(cal.next_open(env.now), work)
-                yield env.timeout(done - env.now)
-        if ready > env.now:
-            yield env.timeout(ready - env.now)
+        done = ready = cal.add_working_days(env.now, lead_days)
+        if self.seats:
+            work = (self.default_minutes if work_minutes is None else work_minutes) * self.slowdown
+            arrived = cal.open_minutes_at(env.now)
+            start = max(arrived, heapq.heappop(self.free_at))
+            heapq.heappush(self.free_at, start + work)
+            self._account(env.now, arrived, start, work)
+            done = max(ready, cal.after_open_minutes(env.now, start + work - arrived))
+        if done > env.now:
+            yield env.timeout(done - env.now)
 
-    def _queue(self, change: int) -> None:
-        now, (a, b) = self.env.now, self._window
-        if self._waiting:
-            self.waiting_area += self._waiting * max(0.0, min(now, b) - max(self._since, a))
-        self._waiting += change
-        self._since = now
+    def _account(self, now: float, arrived: float, start: float, work: float) -> None:
+        a, b = self._open_window
+        self.busy += max(0.0, min(start + work, b) - max(start, a))
+        self.reviews += 1
+        if start > arrived:  # waits from now (clock) until the centre has been open start − arrived more
+            began = self.calendar.after_open_minutes(now, start - arrived)
+            lo, hi = self._window
+            self.waiting_area += max(0.0, min(began, hi) - max(now, lo))
 
     def stats(self) -> tuple:
         """(reviewers, busy seat-minutes, seats, ∫ waiting files dt) over the measurement window."""
-        self._queue(0)
         return (self.reviewers, self.busy, self.seats, self.waiting_area)
 
 
