@@ -14,7 +14,7 @@ from simcenter.model.records import COMPLETED, COUNTY
 from simcenter.scenario import load_scenario
 from simcenter.stats import paired_interval
 
-REPS = 10
+REPS = 6  # paired differences under common random numbers: narrow with few replications
 SHORT = ["horizon.days=20", "horizon.warmup_days=2", "horizon.drain_days=0"]  # queue KPIs
 LONG = ["horizon.days=20", "horizon.warmup_days=2", "horizon.drain_days=60"]  # case KPIs: let cases finish
 

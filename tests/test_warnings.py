@@ -184,7 +184,9 @@ def test_warning_text_is_not_markup_nor_terminal_control(tmp_path):
 
 
 def test_a_set_that_overloads_lingxi_is_reported():
-    result = invoke("validate", "s1_full_empowerment", "--set", "townships.lingxi.reviewers=0.2")
+    """--set applies before the reform levers, and full empowerment seconds county reviewers with
+    the work it moves: lingxi's own reviewers are then not the binding limit, its demand is."""
+    result = invoke("validate", "s1_full_empowerment", "--set", "townships.lingxi.cases_per_day=1500")
     assert result.exit_code == 0, result.stderr
     lines = warning_lines(result.stderr)
     assert any(line.startswith("warning: township lingxi (") for line in lines), result.stderr
