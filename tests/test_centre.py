@@ -70,7 +70,7 @@ def served_at(data, build):
 
 
 def test_seasonal_windows_work_only_in_their_months(build):
-    data = analytic(windows=1, cases_per_day=300, days=60, service={"dist": "exponential", "mean": 4})
+    data = analytic(windows=1, cases_per_day=100, days=45, service={"dist": "exponential", "mean": 4})
     data["calendar"] = {"sessions": [["08:00", "12:00"]]}
     data["horizon"]["start"] = "2024-03-04"
     data["window_groups"]["S"] = {"accepts": ["D"], "months": [4]}

@@ -84,8 +84,8 @@ def test_parallel_signoffs_cut_lead_days_of_items_with_two_or_more(long):
 
     def lead_days(scenario):
         out = []
-        for r in range(REPS):  # in-process: the records are needed
-            cases = simulate(scenario, r).cases
+        for records in runner.run(scenario, REPS, jobs=2, keep_records=True).records:
+            cases = records.cases
             mine = (np.isin(cases["item"], multi) & (cases["status"] == COMPLETED) & (cases["created"] >= 2 * 1440)
                     & (cases["route"] == COUNTY))  # not the out-of-scope requests that drew these items
             out.append(float(cases["lead_days"][mine].mean()))
