@@ -282,7 +282,8 @@ class Model:
             cum, others = matters
             case.matter = others[min(bisect_right(cum, u[_MATTER + 1]), len(others) - 1)]
         if self.out_of_scope_share and u[_OUT_OF_SCOPE] < self.out_of_scope_share:
-            case.out_of_scope = True  # the same citizens in every scenario; fewer out of scope after empowerment
+            # the same citizens in every scenario: after empowerment some of them are in scope
+            case.out_of_scope, case.matter = True, ()
             return case
         if self.mobile or self.agents or self.appointments:  # most scenarios have none: skip the checks
             self._who_comes(case)
@@ -352,10 +353,13 @@ class Model:
         case.status, case.end = status, self.env.now
         if status == COMPLETED and not case.out_of_scope:
             days = self.calendar.working_days_at
-            case.lead_days = days(case.end) - days(case.created)
-            case.decided = case.end if math.isnan(case.decided) else case.decided
-            case.accepted = case.decided if math.isnan(case.accepted) else case.accepted
-            case.decision_days = days(case.decided) - days(case.accepted)
+            end = days(case.end)
+            case.lead_days = end - days(case.created)
+            decided, accepted = case.decided, case.accepted
+            if math.isnan(decided) or math.isnan(accepted) or decided == accepted:  # decided at the window
+                case.decision_days = 0.0
+            else:
+                case.decision_days = (end if decided == case.end else days(decided)) - days(accepted)
 
     def run(self) -> Records:
         env, cal = self.env, self.calendar

@@ -135,11 +135,7 @@ def go_to_county(case: Case, trips: int) -> None:
 
 
 def hand_in_documents(m, case: Case):
-    """Visit until the documents are complete (or accepted with gaps); False if the citizen gives up.
-
-    A one-matter case hands in every item: at one window when one window takes them all, else
-    referred from window to window (queueing again, maybe another day).
-    """
+    """Visit until the documents are complete (or accepted with gaps); False if the citizen gives up."""
     item, behaviour = case.item, m.behaviour
     incomplete_prob = item.incomplete_prob
     if behaviour.precheck_share and case.draw(PRECHECK) < behaviour.precheck_share:  # checked online first
@@ -153,10 +149,11 @@ def hand_in_documents(m, case: Case):
             minutes = m.turn_away.ppf1(case.draw(TURN_AWAY_MINUTES, returns))
             yield from visit(m, case, SUBMIT, cause, minutes)
         else:
-            stops = m.matter_stops(case)
-            yield from visit(m, case, SUBMIT, cause, stops[0][1], kind=stops[0][0])
-            case.accepting_trip = case.trips  # the official count starts with this trip
-            yield from referrals(m, case, stops[1:])
+            if case.matter:
+                yield from hand_in_matter(m, case, cause)
+            else:
+                yield from visit(m, case, SUBMIT, cause, case.window_minutes())
+                case.accepting_trip = case.trips  # the official count starts with this trip
             case.accepted = m.env.now
             return True
         if case.draw(GIVE_UP, returns) < behaviour.drop_after_incomplete_prob:
@@ -167,11 +164,15 @@ def hand_in_documents(m, case: Case):
         cause = INCOMPLETE_RETURN
 
 
-def referrals(m, case: Case, stops):
-    """The further windows of a one-matter case: a new ticket now, or another day when the item
-    cannot be finished the same day."""
+def hand_in_matter(m, case: Case, cause: int):
+    """A one-matter case: the first window takes every item it can; the citizen is referred to
+    the windows of the others: a new ticket now, or another day when the item cannot be
+    finished the same day (or the first window finished after closing time)."""
+    stops = m.matter_stops(case)
+    yield from visit(m, case, SUBMIT, cause, stops[0][1], kind=stops[0][0])
+    case.accepting_trip = case.trips  # the official count starts with this trip
     cal = m.calendar
-    for j, (kind, minutes) in enumerate(stops):
+    for j, (kind, minutes) in enumerate(stops[1:]):
         case.referrals += 1
         closed = m.env.now >= cal.closing_of_day(cal.day_at(m.env.now))  # no tickets after closing time
         if case.draw(REFERRAL_DAY, j) < m.behaviour.referral_next_day_prob or closed:
@@ -280,7 +281,7 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | N
     while True:
         if not by_agent and cause != SAME_TRIP:
             case.trips += 1
-        patience = None if by_agent else m.patience(case.draw(PATIENCE, case.visits))
+        patience = None if by_agent or m.patience_dist is None else m.patience(case.draw(PATIENCE, case.visits))
         case.visits += 1
         served = yield from queue_and_serve(m, town, kind, case.id, purpose, cause, minutes, patience,
                                             case.booked and case.visits == 1, may_balk=not by_agent)
