@@ -22,6 +22,8 @@ from simcenter.stats import t_interval
 
 from conftest import analytic, scenario
 
+pytestmark = pytest.mark.slow  # analytic validation: many replications at fixed seeds
+
 CUSTOMERS = 300_000  # per check, over all replications
 REPLICATIONS = 10
 

@@ -14,6 +14,8 @@ from simcenter.model.records import COMPLETED, COUNTY
 from simcenter.scenario import load_scenario
 from simcenter.stats import paired_interval
 
+pytestmark = pytest.mark.slow  # reform directions and the calibration band: many replications of the Cangnan data
+
 REPS = 6  # paired differences under common random numbers: narrow with few replications
 SHORT = ["horizon.days=20", "horizon.warmup_days=2", "horizon.drain_days=0"]  # queue KPIs
 LONG = ["horizon.days=20", "horizon.warmup_days=2", "horizon.drain_days=60"]  # case KPIs: let cases finish
@@ -94,7 +96,6 @@ def test_parallel_signoffs_cut_lead_days_of_items_with_two_or_more(long):
     assert_lower(lead_days(parallel), lead_days(base))
 
 
-@pytest.mark.slow
 def test_the_status_quo_stays_inside_the_calibration_band():
     """The calibration band of the documented data (docs/data.md), over the default horizon (a
     full year after a 30-day warm-up): mean wait 5-15 min over every served visit, strict one-trip
