@@ -88,7 +88,7 @@ def timed_sweep(path: Path, out: Path, jobs: int) -> tuple[float, float]:
             "print('BENCH', time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     done = subprocess.run([sys.executable, "-c", code, "sweep", str(path), "--out", str(out), "--jobs", str(jobs)],
                           capture_output=True, text=True, check=True)
-    line = next(l for l in done.stdout.splitlines() if l.startswith("BENCH"))
+    line = next(row for row in done.stdout.splitlines() if row.startswith("BENCH"))
     _, seconds, rss = line.split()
     return float(seconds), float(rss)
 

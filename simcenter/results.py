@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import metadata
 from pathlib import Path
 
@@ -164,7 +164,7 @@ def manifest(scenarios, argv, replications: int, executor: str, extra: dict | No
         "platform": platform.platform(terse=True),
         "packages": {p: _version(p) for p in PACKAGES},
         "argv": list(argv),
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "scenarios": [{"name": s.name, "sha256": scenario_sha256(s), "seed": s.seed} for s in scenarios],
         "seed_scheme": SEED_SCHEME,
         "replications": replications,
@@ -310,4 +310,4 @@ def _identity(argv) -> dict:
 
     return {"tool": "simcenter", "version": __version__, "git": _git_sha(), "python": sys.version.split()[0],
             "platform": platform.platform(terse=True), "packages": {p: _version(p) for p in PACKAGES},
-            "argv": list(argv), "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "argv": list(argv), "created_utc": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from . import kpis
 from .model import simulate

@@ -167,7 +167,8 @@ def test_file_of_exactly_1_mib_is_fine(tmp_path):
 def test_nesting_too_deep(tmp_path):
     depth = 40
     path = tmp_path / "deep.yaml"
-    path.write_text(base_text() + "".join("  " * i + f"k{i}:\n" for i in range(depth)) + "  " * depth + "v: 1\n", encoding="utf-8")
+    nested = "".join("  " * i + f"k{i}:\n" for i in range(depth)) + "  " * depth + "v: 1\n"
+    path.write_text(base_text() + nested, encoding="utf-8")
     first = len(base_text().splitlines()) + 1  # the line of k0
     # the mapping under k32 is the 33rd level: it starts on the line of k33
     key = ".".join(f"k{i}" for i in range(33))

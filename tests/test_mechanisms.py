@@ -6,7 +6,6 @@ county trips, finite county reviewers, demand normalisation, delegation to the w
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 
 import numpy as np

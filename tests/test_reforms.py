@@ -20,7 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from simcenter import reforms as R
+from simcenter import reforms as R  # noqa: N812 - short, used on every other line
 from simcenter.cli import main
 from simcenter.results import resolved_yaml
 from simcenter.scenario import load_scenario

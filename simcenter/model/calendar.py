@@ -46,7 +46,7 @@ class Calendar:
     def _build_open_intervals(self) -> None:
         """Open intervals over all listed days; touching intervals merge (24-hour operation)."""
         spans: list[list[float]] = []
-        for k, start in enumerate(self.day_start):
+        for start in self.day_start:
             for a, b in self.sessions:
                 if spans and spans[-1][1] == start + a:
                     spans[-1][1] = start + b

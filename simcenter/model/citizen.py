@@ -48,7 +48,7 @@ DRAWS_PER_CASE = sum(SLOTS)
 CITIZEN, AGENT_VISITS, MOBILE_SERVICE = 0, 1, 2
 
 
-class WentElsewhere(Exception):
+class WentElsewhere(Exception):  # noqa: N818 - a turn of the journey, not an error
     """The citizen balked or reneged and finishes the case another way instead of coming back."""
 
 

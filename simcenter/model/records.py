@@ -55,7 +55,7 @@ class Records:
     def file_closed(self, where: dict, index: int, end: float) -> None:
         where["end"][index] = end
 
-    def freeze(self) -> "Records":
+    def freeze(self) -> Records:
         """Lists → numpy arrays, once, at the end of the run."""
         if self.visit_rows:
             for name, column in zip(VISIT_COLUMNS, zip(*self.visit_rows)):

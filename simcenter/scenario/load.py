@@ -114,14 +114,16 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[Path_, Mark]]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         context = e.context
-        if context and context.startswith("while") and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+        if (context and context.startswith("while") and e.context_mark and e.problem_mark
+                and e.context_mark.line != e.problem_mark.line):
             context += f" started on line {e.context_mark.line + 1},"  # e.g. an unclosed bracket
         message = " ".join(str(p) for p in (context, e.problem) if p)
         raise ScenarioError([problem(_mark(file, mark), "<yaml>", "valid YAML: " + message, show_got=False)]) from None
     except yaml.YAMLError as e:
         raise ScenarioError([problem((file, 1, 1), "<yaml>", f"valid YAML: {e}", show_got=False)]) from None
     except RecursionError:
-        raise ScenarioError([problem((file, 1, 1), "<yaml>", f"nesting at most {MAX_DEPTH} levels deep", show_got=False)]) from None
+        raise ScenarioError([problem((file, 1, 1), "<yaml>", f"nesting at most {MAX_DEPTH} levels deep",
+                                     show_got=False)]) from None
     finally:
         loader.dispose()
     return data, marks
@@ -129,16 +131,20 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[Path_, Mark]]:
 
 def _build(loader, node, path: Path_, marks, file: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
-        raise ScenarioError([problem(_mark(file, node.start_mark), path, f"nesting at most {MAX_DEPTH} levels deep", show_got=False)])
+        raise ScenarioError([problem(_mark(file, node.start_mark), path, f"nesting at most {MAX_DEPTH} levels deep",
+                                     show_got=False)])
     if isinstance(node, MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:null":
-                raise ScenarioError([problem(_mark(file, key_node.start_mark), path, "plain keys (text or numbers)", Said(_key_kind(key_node)))])
+                raise ScenarioError([problem(_mark(file, key_node.start_mark), path, "plain keys (text or numbers)",
+                                             Said(_key_kind(key_node)))])
             key = str(_scalar(loader, key_node, path, file))
             if key in out:
                 first = marks[path + (key,)][1]
-                raise ScenarioError([problem(_mark(file, key_node.start_mark), path + (key,), f"each key once (first defined on line {first})", "a duplicate key", show_got=False)])
+                raise ScenarioError([problem(_mark(file, key_node.start_mark), path + (key,),
+                                             f"each key once (first defined on line {first})", "a duplicate key",
+                                             show_got=False)])
             marks[path + (key,)] = _mark(file, key_node.start_mark)
             out[key] = _build(loader, value_node, path + (key,), marks, file, depth + 1)
         return out
@@ -152,7 +158,9 @@ def _build(loader, node, path: Path_, marks, file: str, depth: int) -> Any:
 
 
 def _key_kind(node) -> str:
-    return "a list as key" if isinstance(node, SequenceNode) else "a mapping as key" if isinstance(node, MappingNode) else "null as key"
+    if isinstance(node, SequenceNode):
+        return "a list as key"
+    return "a mapping as key" if isinstance(node, MappingNode) else "null as key"
 
 
 def _scalar(loader, node, path, file):
@@ -167,14 +175,16 @@ def _scalar(loader, node, path, file):
 # --------------------------------------------------------------------------- files and extends
 
 
-def read_document(path: Path, chain: tuple[Path, ...] = (), via: tuple[Mark, Path_] | None = None) -> tuple[Any, dict[Path_, Mark]]:
+def read_document(path: Path, chain: tuple[Path, ...] = (),
+                  via: tuple[Mark, Path_] | None = None) -> tuple[Any, dict[Path_, Mark]]:
     """Read a scenario file and everything it `extends`, merged, with marks."""
     file = str(path)
     where = via or ((file, 1, 1), ())
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise ScenarioError([problem(where[0], where[1], "a readable scenario file", Said(f"{file}: {e.strerror or e}"))]) from None
+        raise ScenarioError([problem(where[0], where[1], "a readable scenario file",
+                                     Said(f"{file}: {e.strerror or e}"))]) from None
     if len(raw) > MAX_BYTES:
         raise ScenarioError([problem((file, 1, 1), (), f"a file of at most {MAX_BYTES} bytes", Said(f"{len(raw)} bytes"))])
     try:
@@ -307,7 +317,7 @@ def known_keys(model, data, path: Path_) -> set[str] | None:
 
     node_type: Any = model
     node: Any = data
-    for depth, name in enumerate(path):
+    for name in path:
         fields = _fields(node_type)
         if fields is not None:
             node_type = fields.get(name)

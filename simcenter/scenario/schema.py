@@ -9,7 +9,7 @@ model to plain queueing theory; `scenarios/baseline.yaml` states the Cangnan val
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -161,7 +161,7 @@ def _bare_number_is_constant(value: Any) -> Any:
 
 # A bare number means a constant.
 Distribution = Annotated[
-    Union[Exponential, Lognormal, Gamma, Triangular, Uniform, Constant, Erlang, Empirical],
+    Exponential | Lognormal | Gamma | Triangular | Uniform | Constant | Erlang | Empirical,
     Field(discriminator="dist"),
     BeforeValidator(_bare_number_is_constant),
 ]
@@ -549,7 +549,8 @@ def cross_field_problems(s: Scenario) -> list[Problem]:
         open_groups = set()
         for group_id, n in town.windows.items():
             if group_id not in s.window_groups:
-                problems.append((("townships", town_id, "windows", group_id), f"a window group id ({_known(s.window_groups)})", group_id))
+                problems.append((("townships", town_id, "windows", group_id),
+                                 f"a window group id ({_known(s.window_groups)})", group_id))
             elif n > 0:
                 open_groups.add(group_id)
         if town.cases_per_day > 0:
@@ -558,7 +559,8 @@ def cross_field_problems(s: Scenario) -> list[Problem]:
                 if item.weight > 0 and item_id not in served and item.department in departments:
                     problems.append((("townships", town_id, "windows"), f"a window that accepts item {item_id}", Said("none")))
             if town.reviewers <= 0 and any(i.route == "township" and i.weight > 0 for i in s.items.values()):
-                problems.append((("townships", town_id, "reviewers"), "reviewers > 0 for township-decided items", Said(f"{town.reviewers:g}")))
+                problems.append((("townships", town_id, "reviewers"), "reviewers > 0 for township-decided items",
+                                 Said(f"{town.reviewers:g}")))
     problems += _calendar_problems(s)
     return problems
 
