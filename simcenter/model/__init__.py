@@ -35,9 +35,9 @@ SEED_SCHEME = ("SeedSequence(seed, spawn_key=(replication, stream)); "
                "stream = (purpose * 1000 + township) * 1000 + sub; purposes: 1 arrivals, 2 case attributes, "
                "3 spare case draws, 4 window absences (sub = window), 5 consultations, 6 moves to lunch time")
 CASE_BLOCK = 256
-_KM = citizen.OFFSET[citizen.KM]
-_MATTER = citizen.OFFSET[citizen.MATTER]
-_OUT_OF_SCOPE = citizen.OFFSET[citizen.OUT_OF_SCOPE]
+_KM = citizen.OFFSET[citizen.Draw.KM]
+_MATTER = citizen.OFFSET[citizen.Draw.MATTER]
+_OUT_OF_SCOPE = citizen.OFFSET[citizen.Draw.OUT_OF_SCOPE]
 MAX_ARRIVALS = 10_000_000  # expected per replication: beyond this a run would take hours and gigabytes
 _UNIFORM = Dist(schema.Uniform(dist="uniform", low=0, high=1))
 
@@ -242,7 +242,7 @@ class Model:
         sets = [eligible[first.index]]
         for j, index in enumerate(case.matter):
             item = self.items[index]
-            minutes = item.window.ppf1(case.draw(citizen.MATTER_WINDOW, j)) + item.extra_minutes
+            minutes = item.window.ppf1(case.draw(citizen.Draw.MATTER_WINDOW, j)) + item.extra_minutes
             where = eligible[index]
             if where in sets:
                 k = sets.index(where)
@@ -257,10 +257,10 @@ class Model:
 
     def agent_round(self, case, t: float) -> float:
         """The village agent's next round after the day of t (its village's day in the cycle)."""
-        return self._next_round(case, t, self.agents.every_days, citizen.AGENT)
+        return self._next_round(case, t, self.agents.every_days, citizen.Draw.AGENT)
 
     def mobile_round(self, case, t: float) -> float:
-        return self._next_round(case, t, self.mobile.every_days, citizen.MOBILE)
+        return self._next_round(case, t, self.mobile.every_days, citizen.Draw.MOBILE)
 
     def _next_round(self, case, t: float, every: int, purpose: int) -> float:
         cal = self.calendar
@@ -292,13 +292,13 @@ class Model:
     def _who_comes(self, case) -> None:
         """A mobile team or a village agent may take the case; else the citizen may book a slot."""
         mobile, agents, appointments, km = self.mobile, self.agents, self.appointments, case.km
-        if mobile and case.item.route == IMMEDIATE and km > mobile.min_km and case.draw(citizen.MOBILE) < mobile.share:
+        if mobile and case.item.route == IMMEDIATE and km > mobile.min_km and case.draw(citizen.Draw.MOBILE) < mobile.share:
             case.handler = citizen.MOBILE_SERVICE
-        elif agents and case.item.agent_ok and km > agents.min_km and case.draw(citizen.AGENT) < agents.share:
+        elif agents and case.item.agent_ok and km > agents.min_km and case.draw(citizen.Draw.AGENT) < agents.share:
             case.handler = citizen.AGENT_VISITS
-        elif (appointments and case.draw(citizen.BOOKING) < appointments.share
-              and case.draw(citizen.BOOKING, 1) >= appointments.no_show):
-            case.booked, case.created = True, self._slot(case.created, case.draw(citizen.BOOKING, 2))
+        elif (appointments and case.draw(citizen.Draw.BOOKING) < appointments.share
+              and case.draw(citizen.Draw.BOOKING, 1) >= appointments.no_show):
+            case.booked, case.created = True, self._slot(case.created, case.draw(citizen.Draw.BOOKING, 2))
 
     def _slot(self, t: float, u: float) -> float:
         """A booked slot on the day of t: slots of `slot_minutes` spread evenly over opening hours."""

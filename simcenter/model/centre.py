@@ -13,8 +13,13 @@ appointments and only walk-ins wait.
 
 from __future__ import annotations
 
-SENT_HOME = -1  # the value a ticket's call carries when the centre closes before calling it
-RENEGED = -2  # ... and when the citizen gave up waiting
+from enum import IntEnum
+
+class Call(IntEnum):
+    """What a ticket's call carries when it is not a window's index."""
+
+    SENT_HOME = -1  # the centre closed before calling it
+    RENEGED = -2  # the citizen gave up waiting
 
 
 class Window:
@@ -109,7 +114,7 @@ class Centre:
             self._queue_changes()
             self.queue.remove(ticket)
             self._left(ticket)
-            ticket.called.succeed(RENEGED)
+            ticket.called.succeed(Call.RENEGED)
 
     def window_done(self, w: int) -> None:
         """The citizen at window w leaves: the window goes away if due, else calls the next."""
@@ -205,7 +210,7 @@ class Centre:
                 self.waiting = [0] * len(self.waiting)
                 self.booked_waiting = 0
                 for ticket in queue:
-                    ticket.called.succeed(SENT_HOME)
+                    ticket.called.succeed(Call.SENT_HOME)
             elif self.has_lunch_windows:
                 for window in self.windows:
                     window.off_duty = window.off_duty or not window.lunch

@@ -13,22 +13,22 @@ handle an immediate item in the village: then the citizen makes no trip at all.
 from __future__ import annotations
 
 import math
+from enum import IntEnum
 from functools import partial
 
 from .backoffice import signoff_days
-from .centre import RENEGED as RENEGED_CALL
-from .centre import SENT_HOME
+from .centre import Call
 from .records import (
     ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, FIRST, INCOMPLETE_RETURN,
-    OUT_OF_SCOPE_VISIT, PICKUP, PICKUP_TRIP, REFERRAL, REFERRAL_TRIP, RENEGED, SAME_TRIP, SERVED, SUBMIT,
+    OUT_OF_SCOPE_VISIT, PICKUP, PICKUP_TRIP, REFERRAL, REFERRAL_TRIP, RENEGED, SAME_TRIP, SENT_HOME, SERVED, SUBMIT,
     SUPPLEMENT, SUPPLEMENT_TRIP, TOWNSHIP,
 )
-from .records import SENT_HOME as SENT_HOME_OUTCOME
 
 # What each of a case's uniform numbers is for, and how many it has: the n-th return visit of
 # a citizen uses the same number in every scenario (common random numbers). Beyond its slots a
-# purpose draws from the township's spare stream.
-PURPOSES = (
+# purpose draws from the township's spare stream. One list: the enum, the slots and the offsets
+# all come from it (and tests/test_golden.py notices any change of order).
+_DRAWS = (
     ("ITEM", 1), ("WINDOW", 1), ("INCOMPLETE", 4), ("GIVE_UP", 4), ("RETURN_DAYS", 4), ("RETURN_TIME", 6),
     ("PATIENCE", 6), ("ABANDON_DAYS", 6), ("LEAD", 3), ("SUPPLEMENT_NEEDED", 3), ("SUPPLEMENT_DAYS", 3),
     ("SUPPLEMENT_MINUTES", 3), ("SIGNOFF", 4), ("MAIL", 1), ("PICKUP_DAYS", 1), ("PICKUP_MINUTES", 1),
@@ -36,13 +36,10 @@ PURPOSES = (
     ("MOBILE", 2), ("RECHECK", 2), ("OUT_OF_SCOPE", 3), ("MATTER", 2), ("MATTER_WINDOW", 4), ("REFERRAL_DAY", 4),
     ("ABANDON_CHOICE", 6), ("IN_PERSON", 1),
 )
-SLOTS = [n for _, n in PURPOSES]
-OFFSET = [sum(SLOTS[:i]) for i in range(len(PURPOSES))]
+Draw = IntEnum("Draw", [(name, i) for i, (name, _) in enumerate(_DRAWS)])
+SLOTS = [n for _, n in _DRAWS]
+OFFSET = [sum(SLOTS[:i]) for i in range(len(_DRAWS))]
 DRAWS_PER_CASE = sum(SLOTS)
-(ITEM, WINDOW, INCOMPLETE, GIVE_UP, RETURN_DAYS, RETURN_TIME, PATIENCE, ABANDON_DAYS, LEAD,
- SUPPLEMENT_NEEDED, SUPPLEMENT_DAYS, SUPPLEMENT_MINUTES, SIGNOFF, MAIL, PICKUP_DAYS, PICKUP_MINUTES,
- TURN_AWAY_MINUTES, KM, PRECHECK, GAPS, AGENT, BOOKING, MOBILE, RECHECK, OUT_OF_SCOPE, MATTER, MATTER_WINDOW,
- REFERRAL_DAY, ABANDON_CHOICE, IN_PERSON) = range(len(PURPOSES))
 
 # who comes to the hall for the case
 CITIZEN, AGENT_VISITS, MOBILE_SERVICE = 0, 1, 2
@@ -70,7 +67,7 @@ class Case:
 
     def window_minutes(self) -> float:
         """Window time of the complete submission (before any generalist or agent factor)."""
-        return self.item.window.ppf1(self.u[OFFSET[WINDOW]]) + self.item.extra_minutes
+        return self.item.window.ppf1(self.u[OFFSET[Draw.WINDOW]]) + self.item.extra_minutes
 
     def official_trips(self) -> int:
         """Trips counted by the official "run at most once" definition: from the trip on which the
@@ -121,10 +118,10 @@ def case_journey(m, case: Case):
 
 def redirected_to_county(m, case: Case):
     """A request the township cannot accept: told so at a window, then off to the county hall."""
-    yield from visit(m, case, OUT_OF_SCOPE_VISIT, FIRST, m.out_of_scope_minutes.ppf1(case.draw(OUT_OF_SCOPE, 1)),
+    yield from visit(m, case, OUT_OF_SCOPE_VISIT, FIRST, m.out_of_scope_minutes.ppf1(case.draw(Draw.OUT_OF_SCOPE, 1)),
                      kind=m.consult_kind)
     mean = m.out_of_scope_trips
-    go_to_county(case, int(mean) + (case.draw(OUT_OF_SCOPE, 2) < mean - int(mean)))
+    go_to_county(case, int(mean) + (case.draw(Draw.OUT_OF_SCOPE, 2) < mean - int(mean)))
     m.close(case, COMPLETED)
 
 
@@ -138,15 +135,15 @@ def hand_in_documents(m, case: Case):
     """Visit until the documents are complete (or accepted with gaps); False if the citizen gives up."""
     item, behaviour = case.item, m.behaviour
     incomplete_prob = item.incomplete_prob
-    if behaviour.precheck_share and case.draw(PRECHECK) < behaviour.precheck_share:  # checked online first
+    if behaviour.precheck_share and case.draw(Draw.PRECHECK) < behaviour.precheck_share:  # checked online first
         incomplete_prob *= behaviour.precheck_incomplete_factor
-    incomplete = case.draw(INCOMPLETE) < incomplete_prob
+    incomplete = case.draw(Draw.INCOMPLETE) < incomplete_prob
     cause, returns = FIRST, 0
     while True:
-        if incomplete and item.gaps_ok and case.draw(GAPS, returns) < behaviour.gaps_accept_share:
+        if incomplete and item.gaps_ok and case.draw(Draw.GAPS, returns) < behaviour.gaps_accept_share:
             incomplete = False  # 容缺: accepted now, the missing document follows without a trip
         if incomplete:
-            minutes = m.turn_away.ppf1(case.draw(TURN_AWAY_MINUTES, returns))
+            minutes = m.turn_away.ppf1(case.draw(Draw.TURN_AWAY_MINUTES, returns))
             yield from visit(m, case, SUBMIT, cause, minutes)
         else:
             if case.matter:
@@ -156,11 +153,11 @@ def hand_in_documents(m, case: Case):
                 case.accepting_trip = case.trips  # the official count starts with this trip
             case.accepted = m.env.now
             return True
-        if case.draw(GIVE_UP, returns) < behaviour.drop_after_incomplete_prob:
+        if case.draw(Draw.GIVE_UP, returns) < behaviour.drop_after_incomplete_prob:
             return False
-        yield from come_back(m, case, m.return_after.ppf1(case.draw(RETURN_DAYS, returns)))
+        yield from come_back(m, case, m.return_after.ppf1(case.draw(Draw.RETURN_DAYS, returns)))
         returns += 1
-        incomplete = case.draw(INCOMPLETE, returns) < behaviour.repeat_incomplete_prob
+        incomplete = case.draw(Draw.INCOMPLETE, returns) < behaviour.repeat_incomplete_prob
         cause = INCOMPLETE_RETURN
 
 
@@ -175,7 +172,7 @@ def hand_in_matter(m, case: Case, cause: int):
     for j, (kind, minutes) in enumerate(stops[1:]):
         case.referrals += 1
         closed = m.env.now >= cal.closing_of_day(cal.day_at(m.env.now))  # no tickets after closing time
-        if case.draw(REFERRAL_DAY, j) < m.behaviour.referral_next_day_prob or closed:
+        if case.draw(Draw.REFERRAL_DAY, j) < m.behaviour.referral_next_day_prob or closed:
             yield from come_back(m, case, 1)
             cause = REFERRAL_TRIP
         else:
@@ -191,16 +188,16 @@ def township_decision(m, case: Case):
     index = m.records.file_opened(files, case.town.index, env.now)
     passes = 0
     while True:
-        yield from case.town.office.review(item.township_lead.ppf1(case.draw(LEAD, passes)), item.review_minutes)
-        if case.draw(SUPPLEMENT_NEEDED, passes) >= m.township_supplement_prob:
+        yield from case.town.office.review(item.township_lead.ppf1(case.draw(Draw.LEAD, passes)), item.review_minutes)
+        if case.draw(Draw.SUPPLEMENT_NEEDED, passes) >= m.township_supplement_prob:
             break
         yield from supplement(m, case, passes)
         passes += 1
     if item.signoffs:  # a joint review, settled at the next meeting where meetings are held
-        reviewed = m.calendar.add_working_days(env.now, m.joint_review.ppf1(case.draw(SIGNOFF)))
+        reviewed = m.calendar.add_working_days(env.now, m.joint_review.ppf1(case.draw(Draw.SIGNOFF)))
         yield until(env, m.meetings.next_meeting(reviewed))
-    if case.draw(RECHECK) < item.recheck_prob:
-        yield until(env, m.calendar.add_working_days(env.now, item.recheck.ppf1(case.draw(RECHECK, 1))))
+    if case.draw(Draw.RECHECK) < item.recheck_prob:
+        yield until(env, m.calendar.add_working_days(env.now, item.recheck.ppf1(case.draw(Draw.RECHECK, 1))))
     case.decided = env.now
     m.records.file_closed(files, index, env.now)
 
@@ -212,20 +209,20 @@ def county_decision(m, case: Case):
     """
     env, item, county, records = m.env, case.item, m.county, m.records
     passes = 0
-    if case.draw(IN_PERSON) < county.in_person_prob:  # a signature or inspection at the county
+    if case.draw(Draw.IN_PERSON) < county.in_person_prob:  # a signature or inspection at the county
         go_to_county(case, 1)
     while True:
         index = records.file_opened(records.county_files, case.town.index, env.now)
         yield until(env, m.shuttle.arrival(env.now))
-        yield from m.departments[item.department].review(item.lead.ppf1(case.draw(LEAD, passes)), item.review_minutes)
-        if case.draw(SUPPLEMENT_NEEDED, passes) >= county.supplement_prob:
+        yield from m.departments[item.department].review(item.lead.ppf1(case.draw(Draw.LEAD, passes)), item.review_minutes)
+        if case.draw(Draw.SUPPLEMENT_NEEDED, passes) >= county.supplement_prob:
             break
         yield until(env, m.shuttle.arrival(env.now))  # the file comes back
         records.file_closed(records.county_files, index, env.now)
         yield from supplement(m, case, passes)
         passes += 1
     if item.signoffs:
-        durations = [m.signoff.ppf1(case.draw(SIGNOFF, j)) for j in range(len(item.signoffs))]
+        durations = [m.signoff.ppf1(case.draw(Draw.SIGNOFF, j)) for j in range(len(item.signoffs))]
         done = m.calendar.add_working_days(env.now, signoff_days(durations, county.signoff_mode))
         yield until(env, m.meetings.next_meeting(done))
     case.decided = env.now
@@ -234,8 +231,8 @@ def county_decision(m, case: Case):
 
 def supplement(m, case: Case, passes: int):
     """The file is sent back (补正): the citizen brings the missing documents; the clock restarts."""
-    yield from come_back(m, case, m.return_after.ppf1(case.draw(SUPPLEMENT_DAYS, passes)))
-    minutes = m.supplement_minutes.ppf1(case.draw(SUPPLEMENT_MINUTES, passes))
+    yield from come_back(m, case, m.return_after.ppf1(case.draw(Draw.SUPPLEMENT_DAYS, passes)))
+    minutes = m.supplement_minutes.ppf1(case.draw(Draw.SUPPLEMENT_MINUTES, passes))
     yield from visit(m, case, SUPPLEMENT, SUPPLEMENT_TRIP, minutes)
     case.accepted = m.env.now
 
@@ -251,11 +248,11 @@ def receive_result(m, case: Case, county_file: int | None):
     if case.handler == AGENT_VISITS:  # the agent brings it on the next round
         yield until(env, m.agent_round(case, env.now))
         return
-    if case.draw(MAIL) < m.behaviour.mail_share:
+    if case.draw(Draw.MAIL) < m.behaviour.mail_share:
         yield until(env, m.calendar.add_working_days(env.now, m.mail_days))
         return
-    yield from come_back(m, case, m.pickup_after.ppf1(case.draw(PICKUP_DAYS)))
-    yield from visit(m, case, PICKUP, PICKUP_TRIP, m.pickup_minutes.ppf1(case.draw(PICKUP_MINUTES)),
+    yield from come_back(m, case, m.pickup_after.ppf1(case.draw(Draw.PICKUP_DAYS)))
+    yield from visit(m, case, PICKUP, PICKUP_TRIP, m.pickup_minutes.ppf1(case.draw(Draw.PICKUP_MINUTES)),
                      kind=m.pickup_kind(case.item))
 
 
@@ -281,15 +278,15 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | N
     while True:
         if not by_agent and cause != SAME_TRIP:
             case.trips += 1
-        patience = None if by_agent or m.patience_dist is None else m.patience(case.draw(PATIENCE, case.visits))
+        patience = None if by_agent or m.patience_dist is None else m.patience(case.draw(Draw.PATIENCE, case.visits))
         case.visits += 1
         served = yield from queue_and_serve(m, town, kind, case.id, purpose, cause, minutes, patience,
                                             case.booked and case.visits == 1, may_balk=not by_agent)
         if served is True:
             return
-        if served is not None and case.draw(ABANDON_CHOICE, case.visits - 1) >= m.behaviour.abandon_return_share:
+        if served is not None and case.draw(Draw.ABANDON_CHOICE, case.visits - 1) >= m.behaviour.abandon_return_share:
             raise WentElsewhere
-        yield from come_back(m, case, m.abandon_return.ppf1(case.draw(ABANDON_DAYS, case.visits - 1)))
+        yield from come_back(m, case, m.abandon_return.ppf1(case.draw(Draw.ABANDON_DAYS, case.visits - 1)))
         # a trip repeated because of the queue keeps the cause of the visit it repeats when that
         # was incomplete documents: without them the citizen would not have come at all
         cause = cause if cause == INCOMPLETE_RETURN else ABANDON_RETURN
@@ -307,15 +304,15 @@ def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, 
         record(town.index, case_id, kind, purpose, cause, arrive, math.nan, arrive, BALKED, -1, patience_or_nan)
         return False
     if patience is not None and not ticket.called.triggered:
-        # patience counts open minutes; if it runs out first the centre hands back RENEGED
+        # patience counts open minutes; if it runs out first the centre hands back Call.RENEGED
         timer = env.timeout(m.calendar.after_open_minutes(arrive, patience) - arrive)
         timer.callbacks.append(partial(centre.renege, ticket))
     window = yield ticket.called
-    if window == RENEGED_CALL:
+    if window == Call.RENEGED:
         record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, RENEGED, -1, patience)
         return False
-    if window == SENT_HOME:  # not the citizen's choice: always comes back
-        record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, SENT_HOME_OUTCOME, -1, patience_or_nan)
+    if window == Call.SENT_HOME:  # not the citizen's choice: always comes back
+        record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, SENT_HOME, -1, patience_or_nan)
         return None
     called = env.now
     yield env.timeout(minutes * centre.windows[window].factor)
@@ -336,5 +333,5 @@ def come_back(m, case: Case, days: float):
         yield until(m.env, m.agent_round(case, m.env.now))
         return
     day = min(cal.day_at(m.env.now) + max(1, math.ceil(days)), len(cal.day_start) - 1)
-    t = case.town.plan.time_of_day(cal.day_start[day], case.draw(RETURN_TIME, case.visits - 1))
+    t = case.town.plan.time_of_day(cal.day_start[day], case.draw(Draw.RETURN_TIME, case.visits - 1))
     yield until(m.env, t)

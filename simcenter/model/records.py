@@ -7,21 +7,68 @@ numpy arrays when it ends. No pandas here: the model knows nothing about tables.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 
-# visit purposes (REFERRAL: a further item of a one-matter case at another window)
-SUBMIT, SUPPLEMENT, PICKUP, CONSULT, REFERRAL, OUT_OF_SCOPE_VISIT = 0, 1, 2, 3, 4, 5
-# why a trip was made (the official "run at most once" rate ignores INCOMPLETE_RETURN);
-# SAME_TRIP: a visit to another window during the same trip (a referral: no new trip)
-FIRST, INCOMPLETE_RETURN, ABANDON_RETURN, SUPPLEMENT_TRIP, PICKUP_TRIP, REFERRAL_TRIP, SAME_TRIP = 0, 1, 2, 3, 4, 5, 6
-# how a visit ended
-SERVED, BALKED, RENEGED, SENT_HOME = 0, 1, 2, 3
-# how a case ended (OPEN: still under way at the horizon; ELSEWHERE: after balking or reneging
-# the citizen finished another way (online, an agent, the county hall) instead of coming back)
-OPEN, COMPLETED, DROPPED, ELSEWHERE = 0, 1, 2, 3
-# routes (OUT_OF_SCOPE: a request the township cannot accept, redirected to the county)
-IMMEDIATE, TOWNSHIP, COUNTY, OUT_OF_SCOPE = 0, 1, 2, 3
+class Purpose(IntEnum):
+    """Why a visit is made (REFERRAL: a further item of a one-matter case at another window)."""
+
+    SUBMIT = 0
+    SUPPLEMENT = 1
+    PICKUP = 2
+    CONSULT = 3
+    REFERRAL = 4
+    OUT_OF_SCOPE_VISIT = 5
+
+
+class Cause(IntEnum):
+    """Why a trip was made. The official "run at most once" count starts at the trip on which the
+    documents were accepted; SAME_TRIP is another window during a trip already made."""
+
+    FIRST = 0
+    INCOMPLETE_RETURN = 1
+    ABANDON_RETURN = 2
+    SUPPLEMENT_TRIP = 3
+    PICKUP_TRIP = 4
+    REFERRAL_TRIP = 5
+    SAME_TRIP = 6
+
+
+class Outcome(IntEnum):
+    """How a visit ended."""
+
+    SERVED = 0
+    BALKED = 1
+    RENEGED = 2
+    SENT_HOME = 3
+
+
+class Status(IntEnum):
+    """How a case ended: OPEN, still under way at the horizon; ELSEWHERE, after balking or
+    reneging the citizen finished another way (online, an agent, the county hall)."""
+
+    OPEN = 0
+    COMPLETED = 1
+    DROPPED = 2
+    ELSEWHERE = 3
+
+
+class Route(IntEnum):
+    """Who decides (OUT_OF_SCOPE: a request the township cannot accept, sent to the county)."""
+
+    IMMEDIATE = 0
+    TOWNSHIP = 1
+    COUNTY = 2
+    OUT_OF_SCOPE = 3
+
+
+# The members under their own names, for the model and for numpy comparisons in the KPI code.
+SUBMIT, SUPPLEMENT, PICKUP, CONSULT, REFERRAL, OUT_OF_SCOPE_VISIT = Purpose
+FIRST, INCOMPLETE_RETURN, ABANDON_RETURN, SUPPLEMENT_TRIP, PICKUP_TRIP, REFERRAL_TRIP, SAME_TRIP = Cause
+SERVED, BALKED, RENEGED, SENT_HOME = Outcome
+OPEN, COMPLETED, DROPPED, ELSEWHERE = Status
+IMMEDIATE, TOWNSHIP, COUNTY, OUT_OF_SCOPE = Route
 
 VISIT_COLUMNS = ("township", "case", "kind", "purpose", "cause", "arrive", "called", "done", "outcome", "window", "patience")
 CASE_COLUMNS = ("township", "item", "route", "created", "status", "end", "trips", "official_trips", "visits",
