@@ -8,30 +8,132 @@ unless the name ends in `_days` (working days) or `_hours`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .model.records import BALKED, COMPLETED, DROPPED, ELSEWHERE, OPEN, RENEGED, SENT_HOME, SERVED
 
-KPI_NAMES = (
-    # cases
-    "cases", "visits", "completed_share", "open_share", "dropped_share", "elsewhere_share",
-    # waiting at the centre
-    "wait_mean", "wait_p50", "wait_p90", "wait_p95", "wait_max",
-    "served_within_15_share", "wait_over_15_share", "wait_over_30_share",
-    "wait_p90_first_hour", "wait_p90_market_morning", "wait_mean_queued",
-    "time_in_centre_mean", "abandon_share", "balk_share", "renege_share", "sent_home_share",
-    # trips (over ended cases)
-    "trips_per_case", "one_trip_rate", "one_trip_rate_official", "zero_trip_rate",
-    "county_trips_per_case", "referrals_per_case", "travel_hours_per_case",
-    # lead and decision times (over completed cases)
-    "lead_days_mean", "lead_days_p90", "decision_days_mean", "on_time_rate",
-    # resources and back offices
-    "window_utilization_mean", "window_utilization_max",
-    "township_reviewer_utilization_mean", "township_reviewer_utilization_max", "county_reviewer_utilization_max",
-    "township_files_in_progress_mean", "township_files_waiting_mean",
-    "county_files_in_progress_mean", "county_files_waiting_mean",
-    "staff_hours_windows", "staff_hours_township_review", "staff_hours_county_review", "staff_hours",
-)
+@dataclass(frozen=True)
+class KPI:
+    """One KPI column: how to name it, its unit, which way is better, the bounds of its values."""
+
+    name: str  # column name, e.g. "wait_mean"
+    label: str  # plain words, e.g. "mean wait"
+    unit: str  # "minutes", "working days", "hours", "share", "trips", "referrals", "files", "cases", "visits"
+    higher_is_better: bool | None  # None: neither (counts, utilisation, staff-hours)
+    lower: float | None = 0.0  # bounds of the values (None: unbounded), to keep intervals inside in figures
+    upper: float | None = None
+    headline: bool = False  # in the headline tables and findings
+    group: str = ""  # the section of docs/kpis.md: cases, waiting, trips, lead, resources
+
+
+def _kpis_of(group: str, *rows: tuple) -> list[KPI]:
+    """KPIs of one group from (name, label, unit, higher_is_better[, "headline"]). Every value is at
+    least 0; shares are at most 1, except utilisation, which can exceed 1 (docs/kpis.md)."""
+    out = []
+    for name, text, unit, better, *mark in rows:
+        upper = 1.0 if unit == "share" and "utilization" not in name else None
+        out.append(KPI(name, text, unit, better, 0.0, upper, mark == ["headline"], group))
+    return out
+
+
+_CATALOGUE = [
+    *_kpis_of("cases",
+              ("cases", "cases in scope", "cases", None)),
+    *_kpis_of("waiting",
+              ("visits", "visits in scope", "visits", None)),
+    *_kpis_of("cases",
+              ("completed_share", "share of cases completed", "share", True),
+              ("open_share", "share of cases still open at the end", "share", False),
+              ("dropped_share", "share of cases given up", "share", False),
+              ("elsewhere_share", "share of cases finished elsewhere after abandoning", "share", False)),
+    *_kpis_of("waiting",
+              ("wait_mean", "mean wait", "minutes", False, "headline"),
+              ("wait_p50", "median wait", "minutes", False),
+              ("wait_p90", "90th-percentile wait", "minutes", False),
+              ("wait_p95", "95th-percentile wait", "minutes", False),
+              ("wait_max", "longest wait", "minutes", False),
+              ("served_within_15_share", "share served within 15 min", "share", True, "headline"),
+              ("wait_over_15_share", "share waiting more than 15 min", "share", False),
+              ("wait_over_30_share", "share waiting more than 30 min", "share", False),
+              ("wait_p90_first_hour", "90th-percentile wait in the first hour", "minutes", False),
+              ("wait_p90_market_morning", "90th-percentile wait on market-day mornings", "minutes", False),
+              ("wait_mean_queued", "mean wait of those who queued", "minutes", False),
+              ("time_in_centre_mean", "mean time in the centre", "minutes", False),
+              ("abandon_share", "share of visits not served", "share", False),
+              ("balk_share", "share of visits that balked", "share", False),
+              ("renege_share", "share of visits that reneged", "share", False),
+              ("sent_home_share", "share of visits sent home at closing", "share", False)),
+    *_kpis_of("trips",
+              ("trips_per_case", "trips per case", "trips", False, "headline"),
+              ("one_trip_rate", "strict one-trip rate", "share", True, "headline"),
+              ("one_trip_rate_official", "official one-trip rate", "share", True, "headline"),
+              ("zero_trip_rate", "zero-trip rate", "share", True),
+              ("county_trips_per_case", "trips to the county hall per case", "trips", False),
+              ("referrals_per_case", "window-to-window referrals per case", "referrals", False),
+              ("travel_hours_per_case", "travel time per case", "hours", False)),
+    *_kpis_of("lead",
+              ("lead_days_mean", "mean lead time", "working days", False, "headline"),
+              ("lead_days_p90", "90th-percentile lead time", "working days", False),
+              ("decision_days_mean", "mean decision time (official clock)", "working days", False, "headline"),
+              ("on_time_rate", "on-time rate (official clock)", "share", True, "headline")),
+    *_kpis_of("resources",
+              ("window_utilization_mean", "mean window utilisation", "share", None),
+              ("window_utilization_max", "busiest window's utilisation", "share", None),
+              ("township_reviewer_utilization_mean", "mean township reviewer utilisation", "share", None),
+              ("township_reviewer_utilization_max", "busiest township office's reviewer utilisation", "share", None),
+              ("county_reviewer_utilization_max", "busiest county department's reviewer utilisation", "share", None),
+              ("township_files_in_progress_mean", "township files in progress", "files", None),
+              ("township_files_waiting_mean", "township files waiting for a reviewer", "files", False),
+              ("county_files_in_progress_mean", "county files in progress", "files", None),
+              ("county_files_waiting_mean", "county files waiting for a reviewer", "files", False),
+              ("staff_hours_windows", "window staff-hours", "hours", None),
+              ("staff_hours_township_review", "township reviewer staff-hours", "hours", None),
+              ("staff_hours_county_review", "county reviewer staff-hours", "hours", None),
+              ("staff_hours", "staff-hours", "hours", None, "headline")),
+]
+
+# Every KPI column, in the order of the tables (docs/kpis.md, "County row: every column").
+CATALOGUE: dict[str, KPI] = {k.name: k for k in _CATALOGUE}
+KPI_NAMES = tuple(CATALOGUE)
+
+# The KPIs the findings and headline tables speak of: waiting, run at most once, lead and decision
+# time, staff.
+HEADLINE = tuple(name for name, k in CATALOGUE.items() if k.headline)
+# The headline KPIs drawn in the figures (one panel each) and a sweep's KPIs by default: all but the
+# on-time rate, which is empty where no item has a promise; the mean decision time speaks for the
+# official clock there.
+HEADLINE_FIGURES = tuple(name for name in HEADLINE if name != "on_time_rate")
+
+REMOTE_KM = 30  # figures and the report call a township remote at least this far (km) from the county seat
+
+
+def kpi(name: str) -> KPI:
+    """The catalogue's entry; for a column it does not know (an older results directory), plain words
+    from the name, no unit, no direction, no bounds."""
+    known = CATALOGUE.get(name)
+    return known if known is not None else KPI(name, name.replace("_", " "), "", None, None, None)
+
+
+def label(name: str, with_unit: bool = False) -> str:
+    """'mean wait', or with its unit 'mean wait (minutes)' (no parentheses when it has none)."""
+    k = kpi(name)
+    return f"{k.label} ({k.unit})" if with_unit and k.unit else k.label
+
+
+def unit(name: str) -> str:
+    return kpi(name).unit
+
+
+def is_share(name: str) -> bool:
+    return kpi(name).unit == "share"
+
+
+def clip(name: str, values):
+    """Values (a number or an array: interval bounds, error bars) kept inside the KPI's bounds."""
+    k = kpi(name)
+    return np.clip(values, -np.inf if k.lower is None else k.lower, np.inf if k.upper is None else k.upper)
 
 
 def compute(records, scenario=None) -> tuple[dict, list[dict]]:

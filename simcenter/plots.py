@@ -31,15 +31,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from .kpis import HEADLINE_FIGURES, REMOTE_KM, ROUTE_NAMES, TRIP_BINS, WAIT_BINS, clip, is_share, label, unit
+from .kpis import kpi as kpi_entry  # the catalogue's entry (`kpi` names a column in this module)
 from .results import OutputError, read_manifest, write_bytes
 
 FORMATS = ("png", "svg")
 DPI = 150
-REMOTE_KM = 30  # remote townships are at least 30 km from the county seat (docs/kpis.md)
 TARGETS = (15, 30)  # wait targets, minutes
-MAX_MINUTE = 180  # wait_histogram: minute 181 means "more than 180"
-ROUTES = ("immediate", "township", "county", "out_of_scope")
-TRIP_BINS = 5  # cases_summary: trips 5 means 5 or more
+MAX_MINUTE = WAIT_BINS - 1  # wait_histogram: minute WAIT_BINS means "more than MAX_MINUTE"
 MANY = 4  # more scenarios than this: legends outside the axes, fewer bands
 TOWNSHIP_DETAIL = 3  # the townships figure shows each township for at most this many scenarios
 
@@ -54,30 +53,8 @@ CLOSED = "0.88"  # grey of closed hours
 
 T_METHOD = "95% Student t over replications"
 
-LABELS = {
-    "wait_mean": "mean wait", "wait_p50": "median wait", "wait_p90": "p90 wait", "wait_p95": "p95 wait",
-    "wait_max": "longest wait", "served_within_15_share": "served within 15 min",
-    "wait_over_15_share": "share waiting > 15 min", "wait_over_30_share": "share waiting > 30 min",
-    "wait_p90_first_hour": "p90 wait, first hour", "wait_p90_market_morning": "p90 wait, market mornings",
-    "time_in_centre_mean": "time in centre",
-    "one_trip_rate": "one-trip rate", "one_trip_rate_official": "one-trip rate (official)",
-    "zero_trip_rate": "zero-trip rate", "trips_per_case": "trips per case",
-    "county_trips_per_case": "county trips per case", "referrals_per_case": "referrals per case",
-    "lead_days_mean": "mean lead time", "lead_days_p90": "p90 lead time",
-    "decision_days_mean": "mean decision time (official)", "on_time_rate": "on-time rate (official)",
-    "window_utilization_mean": "window utilization", "window_utilization_max": "busiest window's utilization",
-    "township_reviewer_utilization_mean": "township reviewer utilization",
-    "township_reviewer_utilization_max": "busiest township office's reviewers",
-    "county_reviewer_utilization_max": "busiest county department's reviewers",
-    "township_files_in_progress_mean": "township files in progress",
-    "township_files_waiting_mean": "township files waiting", "county_files_in_progress_mean": "county files in progress",
-    "county_files_waiting_mean": "county files waiting",
-    "staff_hours": "staff hours", "staff_hours_windows": "window staff hours",
-    "staff_hours_township_review": "township reviewer hours", "staff_hours_county_review": "county reviewer hours",
-    "travel_hours_per_case": "travel per case", "abandon_share": "abandon share",
-    "dropped_share": "dropped share", "elsewhere_share": "finished elsewhere",
-    "cases": "cases", "visits": "visits",
-}
+# Labels, units and bounds of the KPIs: simcenter.kpis.CATALOGUE (as in the report's tables).
+BOUNDED = "cut at the KPI's bounds: 0 and, for shares, 100%"
 
 
 class PlotError(OutputError):
@@ -275,26 +252,6 @@ def plot(results_dir, kinds=None, fmt: str = "png", township: str | None = None)
 
 # --- shared pieces ----------------------------------------------------------------------------
 
-def unit(kpi: str) -> str:
-    if kpi.endswith("_days") or "_days_" in kpi:
-        return "working days"
-    if kpi.endswith(("_share", "_rate", "_official")) or "utilization" in kpi:
-        return "share"
-    if kpi.endswith("_hours") or "_hours_" in kpi:
-        return "hours"
-    if kpi.startswith(("wait_", "time_in_centre")):
-        return "minutes"
-    if kpi in ("trips_per_case", "county_trips_per_case"):
-        return "trips"
-    if kpi == "referrals_per_case":
-        return "referrals"
-    if "_files_" in kpi:
-        return "files"
-    if kpi == "cases":
-        return "cases"
-    return "visits" if kpi == "visits" else "count"
-
-
 def _style(i: int) -> dict:
     return {"color": OKABE_ITO[i % len(OKABE_ITO)]}
 
@@ -336,10 +293,14 @@ def _finish(fig: Figure, title: str, caption: str) -> Figure:
     return fig
 
 
-def _interval(values) -> tuple[float, float, float, int]:
+def _interval(values, kpi: str | None = None) -> tuple[float, float, float, int]:
+    """Mean, 95% t interval and n; with a KPI, the interval kept inside its bounds (`BOUNDED`)."""
     from .stats import t_interval
 
-    return t_interval(values)
+    mean, low, high, n = t_interval(values)
+    if kpi is not None and not math.isnan(low):
+        low, high = (float(x) for x in clip(kpi, [low, high]))
+    return mean, low, high, n
 
 
 def _n_text(frame: pd.DataFrame, per: str = "scenario") -> str:
@@ -403,8 +364,8 @@ def waits(results: Results, township: str | None = None) -> Figure:
     return _finish(fig, "Waiting time at the window: share served within x minutes",
                    f"Empirical CDF of the waits of served visits, pooled over the replications "
                    f"({_n_text(hist)}; served visits: {', '.join(served)}). In the legend: the share served "
-                   f"within 15 minutes, mean and {T_METHOD} (clipped to 0–100%). Visits that balked or reneged "
-                   "are not waits (see abandon_share); waits above 180 minutes are counted but off the axis."
+                   f"within 15 minutes, mean and {T_METHOD} ({BOUNDED}). Visits that balked or reneged "
+                   f"are not waits (see abandon_share); waits above {MAX_MINUTE} minutes are counted but off the axis."
                    + _all_townships_note(township))
 
 
@@ -415,8 +376,8 @@ def _within_label(scenario: str, kpis: pd.DataFrame | None, share: np.ndarray) -
         within = 1 - kpis.loc[kpis["scenario"] == scenario, "wait_over_15_share"].to_numpy(float)
     else:
         return f"{scenario}: {share[TARGETS[0]]:.0%} within 15 min (pooled)"
-    mean, low, high, _ = _interval(within)
-    ci = "" if math.isnan(low) else f" [{max(low, 0):.0%}, {min(high, 1):.0%}]"  # a share: clipped to 0–100%
+    mean, low, high, _ = _interval(within, "served_within_15_share")
+    ci = "" if math.isnan(low) else f" [{low:.0%}, {high:.0%}]"
     return f"{scenario}: {mean:.0%}{ci} within 15 min"
 
 
@@ -463,7 +424,7 @@ def by_hour(results: Results, township: str | None = None) -> Figure:
 
     rows = frame.groupby(["scenario", "replication", "hour"])[["township", "wait_mean", "wait_p90", "arrivals",
                                                                "queue_mean"]].apply(per_replication).reset_index()
-    panels = (("wait_mean", "mean wait (minutes)"), ("wait_p90", "p90 wait (minutes)"),
+    panels = (("wait_mean", label("wait_mean", with_unit=True)), ("wait_p90", label("wait_p90", with_unit=True)),
               ("queue", "people waiting\n(time average)" if township or towns == 1
                else "people waiting per centre\n(time average)"))
     many = len(_scenarios(results, rows)) > MANY
@@ -573,9 +534,7 @@ def _town_order(results: Results, town: str):
 # --- compare ----------------------------------------------------------------------------------
 
 def _headline(available) -> list[str]:
-    from .experiment import HEADLINE_KPIS
-
-    return [k for k in HEADLINE_KPIS if k in set(available)]
+    return [k for k in HEADLINE_FIGURES if k in set(available)]
 
 
 def _grid(fig: Figure, count: int, columns: int, **kwargs) -> list:
@@ -610,8 +569,8 @@ def compare(results: Results, township: str | None = None) -> Figure:
             ax.errorbar([d], [y], xerr=xerr, fmt=_marker(j + 1), color=colour, ecolor=colour, capsize=3, ms=6,
                         markerfacecolor=colour if bool(r["significant"]) else "white", label=reform)
         ax.axvline(0, color="0.4", lw=0.8)
-        ax.set_title(LABELS.get(kpi, kpi), fontsize=10)
-        if unit(kpi) == "share":
+        ax.set_title(label(kpi), fontsize=10)
+        if is_share(kpi):
             ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None, symbol=""))
             ax.set_xlabel("reform − baseline (percentage points)", fontsize=8)
         else:
@@ -692,12 +651,12 @@ def trips(results: Results, township: str | None = None) -> Figure:
         if not rates:
             break
         mine = kpis[kpis["scenario"] == scenario]
-        stats = [_interval(mine[k].to_numpy(float)) for k in rates]
+        stats = [_interval(mine[k].to_numpy(float), k) for k in rates]
         offset = (i - (len(scenarios) - 1) / 2) * min(0.15, 0.8 / max(len(scenarios), 1))
         right.errorbar(np.arange(len(rates)) + offset, [s[0] for s in stats], yerr=_yerr(stats), fmt=_marker(i),
                        capsize=3, color=_style(i)["color"], label=scenario)
     right.set_xticks(range(len(rates)))
-    right.set_xticklabels([LABELS[k].replace(" (", "\n(") for k in rates], fontsize=8)
+    right.set_xticklabels(["\n".join(textwrap.wrap(label(k), 14, break_on_hyphens=False)) for k in rates], fontsize=8)
     right.set_xlim(-0.5, len(rates) - 0.5)
     right.set_ylim(0, 1.02)
     _percent(right)
@@ -710,8 +669,8 @@ def trips(results: Results, township: str | None = None) -> Figure:
     return _finish(fig, "Trips per case",
                    f"Ended cases in scope (completed, given up or finished elsewhere); bars and points: mean over "
                    f"replications, whiskers: {T_METHOD} "
-                   f"({_n_text(cases)}). A trip is a visit to a township or county office; mail, agents and "
-                   f"online handling make zero-trip cases. The last bin is {top} or more trips. "
+                   f"({_n_text(cases)}; the rates' whiskers {BOUNDED}). A trip is a visit to a township or county "
+                   f"office; mail, agents and online handling make zero-trip cases. The last bin is {top} or more trips. "
                    "Official one-trip rate: trips caused by incomplete materials not counted."
                    + _all_townships_note(township))
 
@@ -732,7 +691,7 @@ def lead_times(results: Results, township: str | None = None) -> Figure:
     timed = cases["lead_cases"] if "lead_cases" in cases else cases["cases"]  # older results: all completed
     frame = cases.assign(weighted=cases["lead_days_mean"].fillna(0) * timed, timed=timed)
     with_lead = set(frame.loc[frame["timed"] > 0, "route"])  # out-of-scope requests have no lead time here
-    routes = [r for r in ROUTES if r in with_lead] + sorted(with_lead - set(ROUTES))
+    routes = [r for r in ROUTE_NAMES if r in with_lead] + sorted(with_lead - set(ROUTE_NAMES))
     fig = _figure(8, 4.8)
     ax = fig.subplots()
     width = 0.8 / max(len(scenarios), 1)
@@ -791,7 +750,7 @@ def townships(results: Results, township: str | None = None) -> Figure:
     for ax, kpi in zip(axes, kpis):
         for i, scenario in enumerate(scenarios):
             mine = frame[frame["scenario"] == scenario]
-            stats = [_interval(mine.loc[mine["township"].astype(str) == t, kpi].to_numpy(float)) for t in towns]
+            stats = [_interval(mine.loc[mine["township"].astype(str) == t, kpi].to_numpy(float), kpi) for t in towns]
             offset = (i - (len(scenarios) - 1) / 2) * step
             ax.errorbar(np.arange(len(towns)) + offset, [s[0] for s in stats], yerr=_yerr(stats), fmt=_marker(i),
                         ms=4, capsize=2, color=_style(i)["color"], label=scenario)
@@ -810,8 +769,8 @@ def townships(results: Results, township: str | None = None) -> Figure:
     if len(handles) > 1:
         axes[0].legend(handles, labels, fontsize=7)
     return _finish(fig, f"Headline KPIs by township: near and remote (≥ {REMOTE_KM} km){_km_unknown(results)}",
-                   f"Each point: mean over replications; bar: {T_METHOD} ({_n_text(frame)}). Townships sorted by "
-                   f"distance to the county seat, near ones first; grey: remote (km_to_county ≥ {REMOTE_KM}, "
+                   f"Each point: mean over replications; bar: {T_METHOD} ({_n_text(frame)}; {BOUNDED}). "
+                   f"Townships sorted by distance to the county seat, near ones first; grey: remote (km_to_county ≥ {REMOTE_KM}, "
                    "docs/kpis.md)." + _all_townships_note(township))
 
 
@@ -827,7 +786,7 @@ def _near_and_remote(results: Results, frame: pd.DataFrame, township: str | None
     axes = _grid(fig, len(kpis), 4, sharex=True)
     for ax, kpi in zip(axes, kpis):
         for i, group in enumerate(groups):
-            stats = [_interval(per_rep.loc[(s, group), kpi].to_numpy(float)) if (s, group) in per_rep.index
+            stats = [_interval(per_rep.loc[(s, group), kpi].to_numpy(float), kpi) if (s, group) in per_rep.index
                      else (math.nan,) * 3 + (0,) for s in scenarios]
             offset = (i - (len(groups) - 1) / 2) * 0.3
             ax.errorbar(np.arange(len(scenarios)) + offset, [s[0] for s in stats], yerr=_yerr(stats),
@@ -844,18 +803,21 @@ def _near_and_remote(results: Results, frame: pd.DataFrame, township: str | None
     return _finish(fig, f"Headline KPIs, near and remote (≥ {REMOTE_KM} km) townships{_km_unknown(results)}",
                    f"Each point: in each replication the mean over the near (or remote: km_to_county ≥ {REMOTE_KM}, "
                    f"docs/kpis.md) townships, not weighted by their size; then the mean over replications; bar: "
-                   f"{T_METHOD} ({_n_text(frame)}). With at most {TOWNSHIP_DETAIL} scenarios the figure shows "
-                   "every township." + _all_townships_note(township))
+                   f"{T_METHOD} ({_n_text(frame)}; {BOUNDED}). With at most {TOWNSHIP_DETAIL} scenarios the "
+                   "figure shows every township." + _all_townships_note(township))
 
 
 def _kpi_axis(ax, kpi: str) -> None:
-    """Title, unit, grid; a share's axis kept near 0–100% even where an interval reaches beyond."""
-    ax.set_title(LABELS.get(kpi, kpi), fontsize=10)
+    """Title, unit, grid (from the catalogue); the axis kept near the KPI's bounds."""
+    ax.set_title(label(kpi), fontsize=10)
     ax.set_ylabel(unit(kpi))
     ax.grid(axis="y", alpha=0.3)
-    if unit(kpi) == "share":
-        low, high = ax.get_ylim()
-        ax.set_ylim(max(low, -0.02), min(high, 1.02))
+    k = kpi_entry(kpi)
+    low, high = ax.get_ylim()
+    margin = 0.02 * (k.upper - k.lower if k.lower is not None and k.upper is not None else high - low)
+    ax.set_ylim(low if k.lower is None else max(low, k.lower - margin),
+                high if k.upper is None else min(high, k.upper + margin))
+    if is_share(kpi):
         _percent(ax)
 
 
@@ -907,7 +869,7 @@ def sweep(results: Results, township: str | None = None) -> Figure:
             for x in x_levels:
                 at = mine if x_factor is None else mine[mine[x_factor] == x]
                 per_rep = at.groupby("replication")[kpi].mean()  # averaged over the other factors
-                stats.append(_interval(per_rep.to_numpy(float)))
+                stats.append(_interval(per_rep.to_numpy(float), kpi))
             mean, low, high = (np.array([s[j] for s in stats], float) for j in range(3))
             name = f"{level}" if line_factor else "all points"
             ax.plot(positions, mean, label=name, **_line(i))
@@ -932,8 +894,8 @@ def sweep(results: Results, township: str | None = None) -> Figure:
         notes.append("fixed: " + ", ".join(f"{f} = {frame[f].iloc[0]}" for f in fixed))
     where = f" (township {township})" if township else ""
     return _finish(fig, f"Sweep {name}: KPIs against {x_factor or 'the points'}{where}",
-                   f"Each point: mean over replications; band: {T_METHOD} ({_n_text(frame, 'point')}; every point "
-                   "uses common random numbers)." + (" " + _sentence("; ".join(notes)) if notes else ""))
+                   f"Each point: mean over replications; band: {T_METHOD} ({_n_text(frame, 'point')}; {BOUNDED}; "
+                   "every point uses common random numbers)." + (" " + _sentence("; ".join(notes)) if notes else ""))
 
 
 def _sentence(text: str) -> str:

@@ -26,6 +26,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .kpis import HEADLINE, REMOTE_KM, ROUTE_NAMES, TRIP_BINS, kpi as catalogue_entry
 from .results import OutputError, read_manifest, write_text
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -42,60 +43,8 @@ SECTIONS = (
     ("manifest", "Manifest: how these results were made"),
 )
 
-# The KPIs the findings speak of (docs/kpis.md: waiting, run at most once, lead and decision time, staff).
-HEADLINE = ("wait_mean", "served_within_15_share", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
-            "lead_days_mean", "decision_days_mean", "on_time_rate", "staff_hours")
-
-# kpi → (plain label, unit, better direction: +1 higher is better, -1 lower is better, 0 neither)
-KPIS: dict[str, tuple[str, str, int]] = {
-    "cases": ("cases in scope", "count", 0),
-    "visits": ("visits in scope", "count", 0),
-    "completed_share": ("share of cases completed", "share", 1),
-    "open_share": ("share of cases still open at the end", "share", -1),
-    "dropped_share": ("share of cases given up", "share", -1),
-    "elsewhere_share": ("share of cases finished elsewhere after abandoning", "share", -1),
-    "wait_mean": ("mean wait", "minutes", -1),
-    "wait_p50": ("median wait", "minutes", -1),
-    "served_within_15_share": ("share served within 15 min", "share", 1),
-    "wait_p90": ("90th-percentile wait", "minutes", -1),
-    "wait_p95": ("95th-percentile wait", "minutes", -1),
-    "wait_max": ("longest wait", "minutes", -1),
-    "wait_over_15_share": ("share waiting more than 15 min", "share", -1),
-    "wait_over_30_share": ("share waiting more than 30 min", "share", -1),
-    "wait_p90_first_hour": ("90th-percentile wait in the first hour", "minutes", -1),
-    "wait_p90_market_morning": ("90th-percentile wait on market-day mornings", "minutes", -1),
-    "wait_mean_queued": ("mean wait of those who queued", "minutes", -1),
-    "time_in_centre_mean": ("mean time in the centre", "minutes", -1),
-    "abandon_share": ("share of visits not served", "share", -1),
-    "balk_share": ("share of visits that balked", "share", -1),
-    "renege_share": ("share of visits that reneged", "share", -1),
-    "sent_home_share": ("share of visits sent home at closing", "share", -1),
-    "trips_per_case": ("trips per case", "trips", -1),
-    "one_trip_rate": ("strict one-trip rate", "share", 1),
-    "one_trip_rate_official": ("official one-trip rate", "share", 1),
-    "zero_trip_rate": ("zero-trip rate", "share", 1),
-    "county_trips_per_case": ("trips to the county hall per case", "trips", -1),
-    "referrals_per_case": ("window-to-window referrals per case", "referrals", -1),
-    "lead_days_mean": ("mean lead time", "working days", -1),
-    "lead_days_p90": ("90th-percentile lead time", "working days", -1),
-    "decision_days_mean": ("mean decision time (official clock)", "working days", -1),
-    "on_time_rate": ("on-time rate (official clock)", "share", 1),
-    "window_utilization_mean": ("mean window utilisation", "share", 0),
-    "window_utilization_max": ("busiest window's utilisation", "share", 0),
-    "township_reviewer_utilization_mean": ("mean township reviewer utilisation", "share", 0),
-    "township_reviewer_utilization_max": ("busiest township office's reviewer utilisation", "share", 0),
-    "county_reviewer_utilization_max": ("busiest county department's reviewer utilisation", "share", 0),
-    "township_files_in_progress_mean": ("township files in progress", "files", 0),
-    "township_files_waiting_mean": ("township files waiting for a reviewer", "files", -1),
-    "county_files_in_progress_mean": ("county files in progress", "files", 0),
-    "county_files_waiting_mean": ("county files waiting for a reviewer", "files", -1),
-    "travel_hours_per_case": ("travel time per case", "hours", -1),
-    "staff_hours_windows": ("window staff-hours", "hours", 0),
-    "staff_hours_township_review": ("township reviewer staff-hours", "hours", 0),
-    "staff_hours_county_review": ("county reviewer staff-hours", "hours", 0),
-    "staff_hours": ("staff-hours", "hours", 0),
-}
-
+# Labels, units, directions and the headline KPIs: simcenter.kpis.CATALOGUE. Below: which KPIs
+# each section's table shows.
 WAITS = ("wait_mean", "served_within_15_share", "wait_p90", "wait_max", "wait_over_30_share", "wait_p90_first_hour",
          "wait_p90_market_morning", "time_in_centre_mean", "abandon_share")
 TRIPS = ("one_trip_rate", "one_trip_rate_official", "zero_trip_rate", "trips_per_case", "county_trips_per_case",
@@ -108,9 +57,6 @@ RESOURCES = ("window_utilization_mean", "window_utilization_max", "township_revi
              "staff_hours_township_review", "staff_hours_county_review", "staff_hours", "visits", "cases")
 TOWNSHIP_KPIS = ("cases", "wait_mean", "served_within_15_share", "one_trip_rate", "trips_per_case", "lead_days_mean",
                  "window_utilization_mean", "township_reviewer_utilization_max", "travel_hours_per_case")
-ROUTES = ("immediate", "township", "county", "out_of_scope")
-REMOTE_KM = 30  # remote townships are at least 30 km from the county seat (docs/kpis.md)
-TRIP_CAP = 5  # cases_summary: trips 5 means 5 or more
 
 # Which section shows the figures of each kind of simcenter.plots (others: comparison).
 FIGURE_SECTION = {
@@ -304,15 +250,11 @@ def _summaries(source: Source) -> dict:
 
 # --- numbers in words -----------------------------------------------------------------------------
 
-def _info(kpi: str) -> tuple[str, str, int]:
-    return KPIS.get(kpi, (kpi.replace("_", " "), "number", 0))
-
-
 def _decimals(kpi: str, value: float) -> int:
-    unit = _info(kpi)[1]
+    unit = catalogue_entry(kpi).unit
     if unit == "share":
         return 1  # of percent
-    if unit == "count":
+    if unit in ("cases", "visits"):
         return 0
     if unit in ("minutes", "files"):
         return 1
@@ -332,21 +274,25 @@ def _num(value: float, decimals: int, sign: bool = False) -> str:
     return ("−" if value < 0 else "+" if sign else "") + text
 
 
+# A number's unit after it (catalogue units; shares are written in percent, counts bare).
+SUFFIX = {"minutes": " min", "working days": " working days", "trips": " trips", "referrals": " referrals",
+          "hours": " h", "files": " files"}
+
+
 def value(kpi: str, x: float, decimals: int | None = None) -> str:
     """A KPI value with its unit: 61.2%, 9.4 min, 12.35 working days, 1.54 trips."""
-    unit = _info(kpi)[1]
+    unit = catalogue_entry(kpi).unit
     scale = 100 if unit == "share" else 1
     d = _decimals(kpi, x * scale) if decimals is None else decimals
     text = _num(x * scale, d)
     if text == "n/a":
         return text
-    return text + {"share": "%", "minutes": " min", "working days": " working days", "trips": " trips",
-                   "referrals": " referrals", "hours": " h", "files": " files"}.get(unit, "")
+    return text + ("%" if unit == "share" else SUFFIX.get(unit, ""))
 
 
 def bare(kpi: str, x: float) -> str:
     """A KPI value for a table cell whose header has the unit: 61.2%, 9.4, 12.35."""
-    unit = _info(kpi)[1]
+    unit = catalogue_entry(kpi).unit
     scale = 100 if unit == "share" else 1
     text = _num(x * scale, _decimals(kpi, x * scale))
     return text + "%" if unit == "share" and text != "n/a" else text
@@ -359,7 +305,7 @@ def interval(kpi: str, low: float, high: float) -> str:
 def difference(kpi: str, d: float, low: float, high: float, short: bool = False) -> tuple[str, str, str]:
     """(difference, low, high) as signed text, the difference with its unit: '+3.1 points', '−2.3 min' ...;
     `short`: for a table cell, only shares keep a unit ('+3.1 pts')."""
-    unit = _info(kpi)[1]
+    unit = catalogue_entry(kpi).unit
     scale = 100 if unit == "share" else 1
     base = _decimals(kpi, max(abs(d), abs(low) if low == low else 0, abs(high) if high == high else 0) * scale)
     decimals = base
@@ -372,8 +318,7 @@ def difference(kpi: str, d: float, low: float, high: float, short: bool = False)
         same = low == low and low != high and texts[1] == texts[2]
         if not zeroish and not same:
             break
-    suffix = {"share": " points", "minutes": " min", "working days": " working days", "trips": " trips",
-              "referrals": " referrals", "hours": " h", "files": " files"}.get(unit, "")
+    suffix = " points" if unit == "share" else SUFFIX.get(unit, "")
     if short:
         suffix = " pts" if unit == "share" else ""
     texts = [_num(x * scale, decimals, sign=True) for x in (d, low, high)]
@@ -385,14 +330,14 @@ def level_text(level: float) -> str:
 
 
 def label(kpi: str) -> str:
-    return _info(kpi)[0]
+    return catalogue_entry(kpi).label
 
 
 def column(kpi: str) -> str:
     """A table header: the label and its unit."""
-    name, unit = _info(kpi)[:2]
-    shown = {"share": "", "count": "", "number": "", "trips": "", "referrals": ""}.get(unit, unit)
-    return f"{name} ({shown})" if shown else name
+    entry = catalogue_entry(kpi)
+    hidden = ("share", "cases", "visits", "trips", "referrals")  # shares show "%"; the others are in the label
+    return entry.label if entry.unit in hidden or not entry.unit else f"{entry.label} ({entry.unit})"
 
 
 def _cap(text: str) -> str:
@@ -491,7 +436,7 @@ def _ci_words(kpi: str, low: float, high: float, level: str = "95%") -> str:
     """' (95% CI 60.0% to 69.9%)' for shares, ' (95% CI 2.81 to 4.85)' otherwise (the unit is on the mean)."""
     if low != low or high != high:
         return ""
-    if _info(kpi)[1] == "share":
+    if catalogue_entry(kpi).unit == "share":
         return f" ({level} CI {value(kpi, low)} to {value(kpi, high)})"
     return f" ({level} CI {bare(kpi, low)} to {bare(kpi, high)})"
 
@@ -626,11 +571,11 @@ def _sweep_sections(source: Source, s: dict) -> None:
     for kpi in HEADLINE:
         if kpi not in source.kpi_names():
             continue
-        direction = _info(kpi)[2]
+        higher = catalogue_entry(kpi).higher_is_better is True  # neither (staff-hours): the lowest
         means = [(source.stat(g, kpi)[0], g) for g in source.groups if not math.isnan(source.stat(g, kpi)[0])]
         if not means:
             continue
-        best = _best(means, direction)
+        best = _best(means, higher)
         mean, low, high, _ = source.stat(best, kpi)
         ci = _ci_words(kpi, low, high)
         ours = frame[frame["group"] == best].set_index("replication")[kpi]
@@ -645,7 +590,7 @@ def _sweep_sections(source: Source, s: dict) -> None:
                 worse += 1
             else:
                 tied.append(group)
-        word = "highest" if direction > 0 else "lowest"
+        word = "highest" if higher else "lowest"
         sentence = (f"{_cap(word)} {label(kpi)}: {best} ({_factors_text(source.points.get(best, {}))}), "
                     f"{value(kpi, mean)}{ci}.")
         others = len(source.groups) - 1
@@ -698,11 +643,11 @@ def _sweep_sections(source: Source, s: dict) -> None:
     _common_sections(source, s)
 
 
-def _best(means: list[tuple[float, str]], direction: int) -> str:
+def _best(means: list[tuple[float, str]], higher: bool) -> str:
     """The group with the best mean (the first in order on a tie)."""
     best = means[0]
     for m in means[1:]:
-        if (m[0] > best[0]) if direction > 0 else (m[0] < best[0]):
+        if (m[0] > best[0]) if higher else (m[0] < best[0]):
             best = m
     return best[1]
 
@@ -785,7 +730,7 @@ def _route_table(source: Source, what: str) -> dict:
     for group in source.groups:
         mine = cases[cases["group"] == group]
         total = float(mine["cases"].sum())
-        routes = [r for r in ROUTES if r in set(mine["route"])] + sorted(set(mine["route"]) - set(ROUTES))
+        routes = [r for r in ROUTE_NAMES if r in set(mine["route"])] + sorted(set(mine["route"]) - set(ROUTE_NAMES))
         for route in routes:
             part = mine[mine["route"] == route]
             count = float(part["cases"].sum())
@@ -809,7 +754,7 @@ def _route_table(source: Source, what: str) -> dict:
         return TABLE(["scenario", "route", "share of ended cases", "at most 1 trip", "trips per case",
                       "3 or more trips"], rows,
                      "Ended cases (completed, dropped or finished elsewhere) by route, pooled over the replications "
-                     f"(no interval). Trips are counted up to {TRIP_CAP}: a case with more counts as {TRIP_CAP} in "
+                     f"(no interval). Trips are counted up to {TRIP_BINS}: a case with more counts as {TRIP_BINS} in "
                      "the mean.", left=2)
     return TABLE(["scenario", "route", "share of ended cases", "mean lead time (working days)"], rows,
                  "Ended cases by route, pooled over the replications (no interval); the lead time is over those "

@@ -253,12 +253,95 @@ def test_cases_summary_is_over_ended_cases_with_out_of_scope():
     assert sum(r["cases"] for r in rows) == 7
 
 
-def test_docs_define_every_kpi():
-    """docs/kpis.md defines, in its county-row tables, exactly the KPI columns."""
+def _documented_units() -> dict[str, str]:
+    """docs/kpis.md, section "County row: every column": in each table whose header is
+    `| column | definition | unit |`, every backticked name of a row's first cell → the row's last cell."""
     text = (Path(__file__).resolve().parent.parent / "docs" / "kpis.md").read_text(encoding="utf-8")
     section = text.split("## County row: every column", 1)[1].split("\n## ", 1)[0]
-    documented = set()
+    units: dict[str, str] = {}
+    header = None
     for line in section.splitlines():
-        if line.startswith("| `"):
-            documented.update(re.findall(r"`([a-z0-9_]+)`", line.split("|")[1]))
-    assert documented == set(kpis.KPI_NAMES)
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else None
+        if cells is None:
+            header = None
+        elif header is None:
+            header = cells
+        elif header == ["column", "definition", "unit"] and line.startswith("| `"):
+            for name in re.findall(r"`([a-z0-9_]+)`", cells[0]):
+                assert name not in units, f"{name} is in docs/kpis.md twice"
+                units[name] = cells[-1]
+    return units
+
+
+def test_docs_define_every_kpi_with_the_catalogues_unit():
+    """docs/kpis.md's county-row tables list exactly the catalogue's KPIs, each with its unit."""
+    documented = _documented_units()
+    assert set(documented) == set(kpis.CATALOGUE)
+    assert {n: documented[n] for n in kpis.CATALOGUE} == {n: k.unit for n, k in kpis.CATALOGUE.items()}
+
+
+def test_docs_name_the_headline_kpis():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "kpis.md").read_text(encoding="utf-8")
+    sentence = " ".join(text.split("The headline KPIs are ", 1)[1].split(";", 1)[0].split())
+    assert re.findall(r"`([a-z0-9_]+)`", sentence) == list(kpis.HEADLINE)
+
+
+def test_the_catalogue_is_the_kpi_columns_in_order():
+    assert tuple(kpis.CATALOGUE) == kpis.KPI_NAMES
+    assert all(name == k.name for name, k in kpis.CATALOGUE.items())
+    assert len(kpis.KPI_NAMES) == 46 and len(set(kpis.KPI_NAMES)) == 46
+
+
+def test_every_kpi_has_a_label_a_unit_and_sound_bounds():
+    units = {"minutes", "working days", "hours", "share", "trips", "referrals", "files", "cases", "visits"}
+    labels = [k.label for k in kpis.CATALOGUE.values()]
+    assert len(set(labels)) == len(labels)  # no two KPIs read alike
+    for name, k in kpis.CATALOGUE.items():
+        assert k.label.strip() and k.label == k.label.strip() and "_" not in k.label, name
+        assert k.unit in units, name
+        assert k.group in {"cases", "waiting", "trips", "lead", "resources"}, name
+        assert k.higher_is_better in (True, False, None), name
+        assert k.lower == 0.0, name  # every KPI is a count, a time, a share or a mean of counts
+        if name.endswith(("_share", "_rate", "_official")):
+            assert (k.unit, k.lower, k.upper) == ("share", 0.0, 1.0), name
+        elif "utilization" in name:  # busy time over open time: can exceed 1 (docs/kpis.md)
+            assert (k.unit, k.upper) == ("share", None), name
+        else:
+            assert k.unit != "share" and k.upper is None, name
+        if k.unit in ("cases", "visits") or "utilization" in name or name.startswith("staff_hours"):
+            assert k.higher_is_better is None, name  # neither: demand, load and cost
+    assert kpis.kpi("wait_mean").higher_is_better is False and kpis.kpi("one_trip_rate").higher_is_better is True
+    assert kpis.label("wait_mean", with_unit=True) == "mean wait (minutes)"
+    assert kpis.label("one_trip_rate") == "strict one-trip rate"
+    assert kpis.label("no_such_kpi") == "no such kpi" and kpis.unit("no_such_kpi") == ""
+    assert list(kpis.clip("one_trip_rate", [-0.1, 1.2])) == [0.0, 1.0]
+    assert list(kpis.clip("window_utilization_max", [-0.1, 1.2])) == [0.0, 1.2]
+
+
+def test_the_headline_kpis_are_as_before():
+    """The report's headline (findings, headline tables) and, without the on-time rate, the figures'
+    panels and a sweep's default KPIs: all from the catalogue."""
+    from simcenter.experiment import ExperimentSpec
+
+    assert kpis.HEADLINE == ("wait_mean", "served_within_15_share", "trips_per_case", "one_trip_rate",
+                             "one_trip_rate_official", "lead_days_mean", "decision_days_mean", "on_time_rate",
+                             "staff_hours")
+    assert kpis.HEADLINE == tuple(n for n, k in kpis.CATALOGUE.items() if k.headline)
+    assert kpis.HEADLINE_FIGURES == tuple(k for k in kpis.HEADLINE if k != "on_time_rate")
+    assert ExperimentSpec(name="x").kpis == list(kpis.HEADLINE_FIGURES)
+
+
+def test_consumers_restate_no_kpi_table():
+    """Labels, units, headline lists, routes and bins live in simcenter.kpis only."""
+    from simcenter import experiment, report
+
+    plots = pytest.importorskip("simcenter.plots")
+    for module, names in ((plots, ("LABELS", "ROUTES")), (report, ("KPIS", "ROUTES", "TRIP_CAP", "_info")),
+                          (experiment, ("HEADLINE_KPIS",))):
+        assert not [n for n in names if hasattr(module, n)], module.__name__
+    assert report.HEADLINE is kpis.HEADLINE and plots.ROUTE_NAMES is kpis.ROUTE_NAMES
+    assert plots.TRIP_BINS == report.TRIP_BINS == kpis.TRIP_BINS
+    assert plots.REMOTE_KM == report.REMOTE_KM == kpis.REMOTE_KM
+    for name in kpis.KPI_NAMES:
+        assert report.label(name) == kpis.label(name) and report.column(name).startswith(kpis.label(name))
+        assert plots.unit(name) == kpis.unit(name)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from simcenter import kpis as catalogue
 from simcenter.cli import main
 
 plots = pytest.importorskip("simcenter.plots")
@@ -24,8 +25,7 @@ from matplotlib.image import AxesImage  # noqa: E402
 DATA = Path(__file__).resolve().parent / "data"
 SMALL = DATA / "small.yaml"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-HEADLINE = ["wait_mean", "served_within_15_share", "one_trip_rate", "one_trip_rate_official", "trips_per_case",
-            "lead_days_mean", "decision_days_mean", "staff_hours"]
+HEADLINE = list(catalogue.HEADLINE_FIGURES)  # tests/test_kpis.py: the report's headline but the on-time rate
 SVG_KINDS = ["--kind", "compare", "--kind", "waits", "--kind", "utilization"]
 RUN_KINDS = ["waits", "by-hour", "utilization", "trips", "lead-times", "townships"]
 
@@ -189,8 +189,9 @@ def test_by_hour(loaded):
     fig = plots.by_hour(loaded["compare"])
     axes = fig.axes
     assert len(axes) == 3
-    assert [ax.get_ylabel().split("\n")[0] for ax in axes] == ["mean wait (minutes)", "p90 wait (minutes)",
+    assert [ax.get_ylabel().split("\n")[0] for ax in axes] == ["mean wait (minutes)", "90th-percentile wait (minutes)",
                                                                "people waiting per centre"]
+    assert axes[1].get_ylabel() == catalogue.label("wait_p90", with_unit=True)
     assert "clock hour" in axes[-1].get_xlabel()
     for ax in axes:
         assert len(ax.lines) == 3  # a line per scenario
@@ -256,11 +257,12 @@ def test_compare(loaded):
         assert len(bars) == 2  # one errorbar per reform
         assert [c.get_label() for c in bars] == ["small-copy", "small-more"]
         assert ax.get_xlabel().startswith("reform − baseline (")
-        assert ax.get_title() == plots.LABELS[kpi]
+        assert ax.get_title() == catalogue.label(kpi)
         row = table[(table["kpi"] == kpi) & (table["reform"] == "small-more")].iloc[0]
         assert bars[1].lines[0].get_xdata()[0] == pytest.approx(row["difference"])
-    assert "(percentage points)" in fig.axes[2].get_xlabel()
+    assert "(percentage points)" in fig.axes[HEADLINE.index("one_trip_rate")].get_xlabel()
     assert "(minutes)" in fig.axes[0].get_xlabel()
+    assert fig.axes[HEADLINE.index("trips_per_case")].get_xlabel() == "reform − baseline (trips)"
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["small-more", "small-copy"]
     assert_common(fig, 3, "paired t interval, Bonferroni across k = 2 reforms")
     # the copy of the baseline meets the same citizens: a zero difference
@@ -294,8 +296,8 @@ def test_trips(loaded):
     assert left.get_xlabel() == "trips to an office per case (count)"
     assert left.get_ylabel() == right.get_ylabel() == "share of ended cases"
     assert sum(isinstance(c, ErrorbarContainer) for c in right.containers) == 3  # the rates per scenario
-    assert [t.get_text() for t in right.get_xticklabels()] == ["one-trip rate", "one-trip rate\n(official)",
-                                                              "zero-trip rate"]
+    assert [t.get_text() for t in right.get_xticklabels()] == ["strict\none-trip rate", "official\none-trip rate",
+                                                              "zero-trip rate"]  # the catalogue's labels
     assert [t.get_text() for t in left.get_legend().get_texts()] == results.scenarios
     assert_common(fig, 3)
     # the one-trip rate point is the mean of the KPI over replications
@@ -331,8 +333,8 @@ def test_townships(loaded):
     for ax, kpi in zip(fig.axes, HEADLINE):
         assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 1  # one scenario
         assert len(ax.patches) == 1  # the remote township shaded
-        assert ax.get_title() == plots.LABELS[kpi]
-        assert ax.get_ylabel() == plots.unit(kpi)
+        assert ax.get_title() == catalogue.label(kpi)
+        assert ax.get_ylabel() == catalogue.unit(kpi)
     assert fig.axes[0].get_ylabel() == "minutes"
     assert "remote (≥ 30 km)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     for ax in fig.axes[-4:]:  # the bottom row (the x axis is shared)
@@ -352,7 +354,7 @@ def test_sweep(loaded):
     for ax, kpi in zip(fig.axes, kpis):
         assert len(ax.lines) == 2  # a line per level of reforms.coordination
         assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2
-        assert ax.get_ylabel() == plots.unit(kpi)
+        assert ax.get_ylabel() == catalogue.unit(kpi)
     for ax in fig.axes[-4:]:  # the bottom row (the x axis is shared)
         assert ax.get_xlabel() == "townships.east.windows.G1"
         assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2"]
@@ -478,3 +480,21 @@ def test_the_palette_is_okabe_ito_and_every_series_uses_it(loaded):
 
     colours = [to_hex(line.get_color()).upper() for line in fig.axes[0].lines]
     assert colours == list(plots.OKABE_ITO[:3])
+
+
+def test_every_kpi_axis_reads_the_catalogue():
+    """A KPI's panel (townships, sweep) has the catalogue's label and unit, and its axis stays near its bounds."""
+    from matplotlib.figure import Figure
+
+    for name, k in catalogue.CATALOGUE.items():
+        ax = Figure().subplots()
+        ax.plot([0, 1], [-0.5, 1.5])
+        before = ax.get_ylim()
+        plots._kpi_axis(ax, name)
+        assert (ax.get_title(), ax.get_ylabel()) == (k.label, k.unit), name
+        margin = 0.02 * (1 if k.upper == 1 else before[1] - before[0])
+        assert ax.get_ylim() == pytest.approx((-margin, 1 + margin if k.upper == 1 else before[1])), name
+    mean, low, high, n = plots._interval(np.array([0.0, 0.0, 0.03]), "one_trip_rate")
+    assert n == 3 and low == 0.0 < mean < high
+    assert plots._interval(np.array([0.0, 0.0, 0.03]))[1] < 0  # not a KPI: not clipped
+

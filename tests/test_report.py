@@ -309,3 +309,17 @@ def test_report_in_headless_chromium(dirs, tmp_path):
                      encoding="utf-8")
     done = chromium(leaky, tmp_path / "profile-3", "--dump-dom")
     assert [line for line in complaints(done.stderr) if "Content Security Policy" in line], done.stderr[-2000:]
+
+
+def test_labels_units_and_directions_come_from_the_catalogue():
+    """Every KPI's words in the report are the catalogue's (simcenter.kpis.CATALOGUE), as in the figures."""
+    from simcenter import kpis
+
+    for name, k in kpis.CATALOGUE.items():
+        assert report.label(name) == k.label
+        assert report.column(name) in (k.label, f"{k.label} ({k.unit})")
+    assert report.column("wait_mean") == "mean wait (minutes)"
+    assert report.column("one_trip_rate") == "strict one-trip rate"
+    assert report.value("window_utilization_mean", 0.5) == "50.0%" and report.value("cases", 1234.0) == "1,234"
+    assert report._best([(1.0, "a"), (2.0, "b")], kpis.kpi("one_trip_rate").higher_is_better is True) == "b"
+    assert report._best([(1.0, "a"), (2.0, "b")], kpis.kpi("staff_hours").higher_is_better is True) == "a"
