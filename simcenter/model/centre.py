@@ -22,6 +22,9 @@ class Call(IntEnum):
     RENEGED = -2  # the citizen gave up waiting
 
 
+SENT_HOME, RENEGED = int(Call.SENT_HOME), int(Call.RENEGED)  # plain ints on the hot path
+
+
 class Window:
     __slots__ = ("index", "group", "factor", "accepts", "free", "away", "leave_pending", "released",
                  "off_duty", "months", "lunch", "booked_only", "standby", "opened")
@@ -114,7 +117,7 @@ class Centre:
             self._queue_changes()
             self.queue.remove(ticket)
             self._left(ticket)
-            ticket.called.succeed(Call.RENEGED)
+            ticket.called.succeed(RENEGED)
 
     def window_done(self, w: int) -> None:
         """The citizen at window w leaves: the window goes away if due, else calls the next."""
@@ -210,7 +213,7 @@ class Centre:
                 self.waiting = [0] * len(self.waiting)
                 self.booked_waiting = 0
                 for ticket in queue:
-                    ticket.called.succeed(Call.SENT_HOME)
+                    ticket.called.succeed(SENT_HOME)
             elif self.has_lunch_windows:
                 for window in self.windows:
                     window.off_duty = window.off_duty or not window.lunch

@@ -36,7 +36,16 @@ _DRAWS = (
     ("MOBILE", 2), ("RECHECK", 2), ("OUT_OF_SCOPE", 3), ("MATTER", 2), ("MATTER_WINDOW", 4), ("REFERRAL_DAY", 4),
     ("ABANDON_CHOICE", 6), ("IN_PERSON", 1),
 )
-Draw = IntEnum("Draw", [(name, i) for i, (name, _) in enumerate(_DRAWS)])
+Purposes = IntEnum("Purposes", [(name, i) for i, (name, _) in enumerate(_DRAWS)])  # for reading records
+
+
+class Draw:
+    """The purposes as plain ints (Draw.PATIENCE is PATIENCE's place in the list): an enum
+    member's attribute lookup costs ten times more, and these are read on every visit."""
+
+
+for _purpose in Purposes:
+    setattr(Draw, _purpose.name, int(_purpose))
 SLOTS = [n for _, n in _DRAWS]
 OFFSET = [sum(SLOTS[:i]) for i in range(len(_DRAWS))]
 DRAWS_PER_CASE = sum(SLOTS)

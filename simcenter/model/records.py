@@ -63,12 +63,13 @@ class Route(IntEnum):
     OUT_OF_SCOPE = 3
 
 
-# The members under their own names, for the model and for numpy comparisons in the KPI code.
-SUBMIT, SUPPLEMENT, PICKUP, CONSULT, REFERRAL, OUT_OF_SCOPE_VISIT = Purpose
-FIRST, INCOMPLETE_RETURN, ABANDON_RETURN, SUPPLEMENT_TRIP, PICKUP_TRIP, REFERRAL_TRIP, SAME_TRIP = Cause
-SERVED, BALKED, RENEGED, SENT_HOME = Outcome
-OPEN, COMPLETED, DROPPED, ELSEWHERE = Status
-IMMEDIATE, TOWNSHIP, COUNTY, OUT_OF_SCOPE = Route
+# The codes as plain ints under their own names, in each enum's order: what the hot path stores
+# and compares (an IntEnum member costs a conversion per element when the lists become arrays).
+SUBMIT, SUPPLEMENT, PICKUP, CONSULT, REFERRAL, OUT_OF_SCOPE_VISIT = map(int, Purpose)
+FIRST, INCOMPLETE_RETURN, ABANDON_RETURN, SUPPLEMENT_TRIP, PICKUP_TRIP, REFERRAL_TRIP, SAME_TRIP = map(int, Cause)
+SERVED, BALKED, RENEGED, SENT_HOME = map(int, Outcome)
+OPEN, COMPLETED, DROPPED, ELSEWHERE = map(int, Status)
+IMMEDIATE, TOWNSHIP, COUNTY, OUT_OF_SCOPE = map(int, Route)
 
 VISIT_COLUMNS = ("township", "case", "kind", "purpose", "cause", "arrive", "called", "done", "outcome", "window", "patience")
 CASE_COLUMNS = ("township", "item", "route", "created", "status", "end", "trips", "official_trips", "visits",
