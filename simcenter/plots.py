@@ -19,9 +19,9 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 import numpy as np

@@ -776,7 +776,7 @@ def _townships(source: Source, blocks: list) -> None:
         if not isinstance(towns_info, dict):
             towns_info = {}
 
-        def km(town: str) -> float:
+        def km(town: str, towns_info: dict = towns_info) -> float:  # used in this iteration only
             info = towns_info.get(town)
             v = info.get("km_to_county") if isinstance(info, dict) else None
             return float(v) if isinstance(v, (int, float)) else math.nan
