@@ -82,7 +82,7 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
     spec = load_scenario(scenario, _sets(sets, replications, seed))
     target = prepare(Path(out) if out else _default_out(spec.name), force)
     warnings = _warn(capacity_warnings([spec]))
-    with _progress(spec.replications, f"{spec.name}") as advance:
+    with _Progress(spec.replications, f"{spec.name}") as advance:
         result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance)
     write_run(target, result, sys.argv, executor=f"local:{jobs}", records=records, warnings=warnings)
     _print_summary(result.kpis, as_json)
@@ -141,7 +141,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
     target = prepare(Path(out) if out else _default_out("compare"), force)
     warnings = _warn(capacity_warnings(loaded))
     tasks = len(loaded) * loaded[0].replications
-    with _progress(tasks, f"{len(loaded)} scenarios") as advance:
+    with _Progress(tasks, f"{len(loaded)} scenarios") as advance:
         result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance)
     write_compare(target, result, sys.argv, executor=f"local:{jobs}", warnings=warnings)
     _print_comparison(result, as_json)
@@ -185,7 +185,7 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
         prepare(target, force)
     warnings = _warn(sweep_warnings(spec.points))
     start = time.perf_counter()
-    with _progress(1, f"{spec.spec.name}: {len(spec.points)} points", unit="tasks") as advance:
+    with _Progress(1, f"{spec.spec.name}: {len(spec.points)} points", unit="tasks") as advance:
         outcome = run_sweep(spec, target, jobs=jobs, scheduler=scheduler, resume=resume,
                             progress=lambda what, done, total: advance.set(done, total),
                             say=lambda message: click.echo(message, err=True))
@@ -324,7 +324,7 @@ def _default_out(name: str):
     return Path("results") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
-class _progress:
+class _Progress:
     """A progress bar on stderr (only when stderr is a terminal)."""
 
     def __init__(self, total: int, label: str, unit: str = "replications"):

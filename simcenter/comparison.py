@@ -19,7 +19,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 COMPARISON_COLUMNS = ("baseline", "reform", "kpi", "baseline_mean", "reform_mean", "difference",
                       "ci_low", "ci_high", "n", "level", "significant")
