@@ -300,7 +300,7 @@ class Comparison:
         ci_high, n, level, significant."""
         import pandas as pd
 
-        from .comparison import COMPARISON_COLUMNS
+        from .layout import COMPARISON_COLUMNS
 
         return pd.DataFrame(self.result.comparison, columns=list(COMPARISON_COLUMNS))
 

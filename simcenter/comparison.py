@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import importlib.resources
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Iterable
 
-COMPARISON_COLUMNS = ("baseline", "reform", "kpi", "baseline_mean", "reform_mean", "difference",
-                      "ci_low", "ci_high", "n", "level", "significant")
+from .layout import COMPARISON_COLUMNS, file_stem  # noqa: F401 - COMPARISON_COLUMNS: re-exported
 
 
 # The reforms a planner asks about first, compared by `simcenter compare` with no scenario named:
@@ -132,11 +130,6 @@ def _refuse_same_names(scenarios, sources) -> None:
 
 def _label(source, index: int) -> str:
     return str(source) if isinstance(source, (str, Path)) else f"<scenario {index + 1}>"
-
-
-def file_stem(name: str) -> str:
-    """A scenario name made safe as a file name (scenarios/NAME.resolved.yaml)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "scenario"
 
 
 def compare(baseline, reforms: Iterable = (), replications: int | None = None, jobs: int = 1,

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from .kpis import HEADLINE_FIGURES, KPI_NAMES
-from .scenario.load import (ScenarioError, SET_SOURCE, _line_order, _most_specific, _pydantic_problem, parse_yaml,
+from .scenario.load import (ScenarioError, SET_SOURCE, line_order, most_specific, pydantic_problem, parse_yaml,
                             problem, read_document, scenario_path, validate)
 from .scenario.schema import Strict
 
@@ -113,8 +113,8 @@ def load_experiment(path: str | Path, extra_sets: list[str] | tuple[str, ...] = 
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(sorted({_pydantic_problem(err, {}, marks, file) for err in _most_specific(e.errors(), marks)},
-                                   key=_line_order)) from None
+        raise ScenarioError(sorted({pydantic_problem(err, {}, marks, file) for err in most_specific(e.errors(), marks)},
+                                   key=line_order)) from None
     problems = _design_problems(spec, marks, file)
     if problems:
         raise ScenarioError(problems)

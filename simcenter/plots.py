@@ -138,7 +138,7 @@ def load(results_dir) -> Results:
 
 def _townships(path: Path, kind: str, scenarios: list[str]) -> dict[str, dict]:
     """Each township's name and km_to_county, from the (first readable) resolved scenario."""
-    from .comparison import file_stem
+    from .layout import file_stem
 
     if kind == "run":
         files = [path / "scenario.resolved.yaml"]

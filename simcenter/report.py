@@ -219,7 +219,7 @@ def _load(path: Path) -> Source:
 def _resolved(path: Path, kind: str, names: list[str]) -> dict[str, dict]:
     import yaml
 
-    from .comparison import file_stem
+    from .layout import file_stem
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 7 times faster on the Cangnan data
     files = {names[0]: path / "scenario.resolved.yaml"} if kind == "run" and names else \

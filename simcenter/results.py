@@ -22,6 +22,8 @@ from pathlib import Path
 
 import yaml
 
+from .layout import COMPARISON_COLUMNS, file_stem
+
 PACKAGES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "pyarrow", "PyYAML", "click")
 
 
@@ -246,7 +248,6 @@ def write_compare(out: Path, comparison, argv, executor: str, warnings: list[str
     computed from the scenarios when not given)."""
     import pandas as pd
 
-    from .comparison import COMPARISON_COLUMNS, file_stem
     from .stats import LEVEL
 
     (out / "scenarios").mkdir(exist_ok=True)

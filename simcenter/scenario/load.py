@@ -408,12 +408,12 @@ def validate(data: dict, marks: dict, file: str):
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        errors = _most_specific(e.errors(), marks)
-        raise ScenarioError(sorted({_pydantic_problem(err, data, marks, file) for err in errors}, key=_line_order)) from None
+        errors = most_specific(e.errors(), marks)
+        raise ScenarioError(sorted({pydantic_problem(err, data, marks, file) for err in errors}, key=line_order)) from None
     problems = [problem(_locate(loc, marks, file)[1], _locate(loc, marks, file)[0], expected, got)
                 for loc, expected, got in cross_field_problems(scenario)]
     if problems:
-        raise ScenarioError(sorted(set(problems), key=_line_order))
+        raise ScenarioError(sorted(set(problems), key=line_order))
     return _apply_reforms(scenario, data, marks, file) if scenario.reforms else scenario
 
 
@@ -436,10 +436,10 @@ def _apply_reforms(scenario, data, marks, file):
         try:
             levers.append((index, name, LEVERS[name].params.model_validate(raw or {})))
         except ValidationError as e:
-            for err in _most_specific(e.errors(), marks):
-                problems.append(_pydantic_problem({**err, "loc": at + (name,) + tuple(err["loc"])}, data, marks, file))
+            for err in most_specific(e.errors(), marks):
+                problems.append(pydantic_problem({**err, "loc": at + (name,) + tuple(err["loc"])}, data, marks, file))
     if problems:
-        raise ScenarioError(sorted(set(problems), key=_line_order))
+        raise ScenarioError(sorted(set(problems), key=line_order))
     result = scenario.model_copy(update={"reforms": []})
     for index, name, params in levers:
         at = ("reforms", str(index), name)
@@ -450,14 +450,14 @@ def _apply_reforms(scenario, data, marks, file):
     return result
 
 
-def _most_specific(errors: list[dict], marks: dict) -> list[dict]:
+def most_specific(errors: list[dict], marks: dict) -> list[dict]:
     """A value that fails every branch of a union errs once per branch: keep the deepest."""
     locs = [_locate(err["loc"], marks, "")[0] for err in errors]
     return [err for err, loc in zip(errors, locs)
             if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)]
 
 
-def _line_order(line: str):
+def line_order(line: str):
     file, _, rest = line.partition(":")
     row, _, rest = rest.partition(":")
     col, _, rest = rest.partition(":")
@@ -481,7 +481,7 @@ def _locate(loc, marks, file) -> tuple[Path_, Mark]:
     return path, marks.get(found, (file, 1, 1))
 
 
-def _pydantic_problem(err: dict, data: dict, marks: dict, file: str) -> str:
+def pydantic_problem(err: dict, data: dict, marks: dict, file: str) -> str:
     from .schema import DIST_KINDS, Scenario
 
     path, mark = _locate(err["loc"], marks, file)
