@@ -14,7 +14,7 @@ import time
 
 from simcenter.comparison import compare, library
 from simcenter.model import simulate
-from simcenter.scenario import load_scenario
+from simcenter.resolve import load_scenario
 
 
 def per_scenario() -> list[tuple[str, float, int]]:

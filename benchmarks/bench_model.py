@@ -57,7 +57,7 @@ from mmc_bare import bare_mmc, batch_means_halfwidth, erlang_c_wait  # noqa: E40
 
 from simcenter.model import simulate  # noqa: E402
 from simcenter.model.records import SERVED  # noqa: E402
-from simcenter.scenario import load_scenario  # noqa: E402
+from simcenter.resolve import load_scenario  # noqa: E402
 
 MMC_YAML = HERE / "mmc.yaml"
 BASELINE_YAML = HERE.parent / "scenarios" / "baseline.yaml"

@@ -20,7 +20,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from simcenter.scenario.load import validate
+from simcenter.resolve import resolve as validate
 from simcenter.batch import InlineExecutor, run_chunk
 
 ROOT = Path(__file__).resolve().parent.parent

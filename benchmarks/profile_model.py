@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from simcenter.model import simulate
-from simcenter.scenario import load_scenario
+from simcenter.resolve import load_scenario
 
 BASELINE_YAML = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 

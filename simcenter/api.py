@@ -42,7 +42,7 @@ def load_scenario(name_or_path: str | os.PathLike[str], sets: Iterable[str] = ()
     "townships.qianku.windows.G1=4"]; each value is read as YAML. Raises
     `simcenter.scenario.ScenarioError` listing every problem found (`.problems`, one line each).
     """
-    from .scenario import load_scenario as _load
+    from .resolve import load_scenario as _load
 
     return _load(name_or_path, _as_list(sets))
 

@@ -77,7 +77,7 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
 
     from . import runner
     from .results import capacity_warnings, prepare, write_run
-    from .scenario import load_scenario
+    from .resolve import load_scenario
 
     spec = load_scenario(scenario, _sets(sets, replications, seed))
     target = prepare(Path(out) if out else _default_out(spec.name), force)
@@ -259,7 +259,7 @@ def validate(scenarios, sets):
     A back office whose offered load reaches its capacity is reported on stderr as a warning
     (prefixed with the scenario when several are given); warnings do not change the exit status.
     """
-    from .scenario import ScenarioError, load_scenario
+    from .resolve import ScenarioError, load_scenario
 
     failed = []
     for name in scenarios:

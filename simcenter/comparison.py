@@ -101,7 +101,7 @@ def load(baseline, reforms: Iterable = (), sets: Iterable[str] = (), replication
 
 def _load_one(source, sets: list[str], overrides: dict, problems: list[str]):
     """One scenario with `overrides` (replications, seed; None = keep) applied after `sets`."""
-    from .scenario import ScenarioError, load_scenario
+    from .resolve import ScenarioError, load_scenario
 
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if not isinstance(source, (str, Path)):  # already a validated Scenario

@@ -19,8 +19,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from .kpis import HEADLINE_FIGURES, KPI_NAMES
+from .resolve import resolve
 from .scenario.load import (ScenarioError, SET_SOURCE, line_order, most_specific, pydantic_problem, parse_yaml,
-                            problem, read_document, scenario_path, validate)
+                            problem, read_document, scenario_path)
 from .scenario.schema import Strict
 
 OFF, ON = "off", "on"
@@ -211,7 +212,7 @@ def _resolve(spec, base: Path, base_document, values: dict, where: dict, marks, 
 
     try:
         apply_sets(data, base_marks, [s for s, _ in sets])
-        return validate(data, base_marks, str(base))
+        return resolve(data, base_marks, str(base))
     except ScenarioError as e:
         raise ScenarioError([_relocate(line, sets, where, values, marks, file) for line in e.problems]) from None
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from simcenter.scenario.load import validate
+from simcenter.resolve import resolve as validate
 
 
 def analytic(windows: int = 1, cases_per_day: float = 1000.0, service=None, days: int = 10, warmup: int = 1,

@@ -28,6 +28,7 @@ import pytest
 from click.testing import CliRunner
 
 from simcenter.cli import main
+from simcenter.resolve import load_scenario
 from simcenter.scenario import load as scenario_load
 
 CORPUS = Path(__file__).resolve().parent / "bad_input"
@@ -191,4 +192,4 @@ def test_exponent_float_is_a_number(tmp_path):
     result = validate(path)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"ok: {path} (base: 1 townships, 2 items)\n"
-    assert scenario_load.load_scenario(path).items["A1"].weight == 1000.0
+    assert load_scenario(path).items["A1"].weight == 1000.0

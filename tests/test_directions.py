@@ -11,7 +11,7 @@ import pytest
 from simcenter import reforms, runner
 from simcenter.model import simulate
 from simcenter.model.records import COMPLETED, COUNTY
-from simcenter.scenario import load_scenario
+from simcenter.resolve import load_scenario
 from simcenter.stats import paired_interval
 
 pytestmark = pytest.mark.slow  # reform directions and the calibration band: many replications of the Cangnan data

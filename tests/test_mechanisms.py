@@ -18,7 +18,7 @@ from simcenter.model.calendar import Calendar
 from simcenter.model.records import (
     COMPLETED, ELSEWHERE, OUT_OF_SCOPE, REFERRAL, RENEGED, SAME_TRIP, SERVED,
 )
-from simcenter.scenario import load_scenario
+from simcenter.resolve import load_scenario
 
 from conftest import scenario
 

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from simcenter import reforms as R  # noqa: N812 - short, used on every other line
 from simcenter.cli import main
 from simcenter.results import resolved_yaml
-from simcenter.scenario import load_scenario
+from simcenter.resolve import load_scenario
 from simcenter.scenario.load import ScenarioError, scenario_path
 
 LIBRARY_DIR = Path(__file__).resolve().parent.parent / "scenarios"

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import analytic
 from simcenter import capacity
 from simcenter.cli import main
-from simcenter.scenario import load_scenario
+from simcenter.resolve import load_scenario
 
 
 def invoke(*args):

@@ -1,5 +1,5 @@
 """Scenario files: the contract, the loader and the distributions."""
 
-from .load import ScenarioError, load_scenario
+from .load import ScenarioError
 
-__all__ = ["ScenarioError", "load_scenario"]
+__all__ = ["ScenarioError"]

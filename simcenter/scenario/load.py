@@ -276,7 +276,7 @@ def _apply_set(data, marks, text: str, n: int) -> None:
             raise ScenarioError([problem(mark, path[: depth + 1], f"a list index below {len(node)}", name)])
         if child is None:
             if allowed is not None and name not in allowed:
-                raise ScenarioError([problem(mark, path[: depth + 1], _did_you_mean(name, allowed), name)])
+                raise ScenarioError([problem(mark, path[: depth + 1], did_you_mean(name, allowed), name)])
             child = {}
             if isinstance(node, dict):
                 node[name] = child
@@ -291,7 +291,7 @@ def _apply_set(data, marks, text: str, n: int) -> None:
         node[int(last)] = value
     else:
         if last not in node and allowed is not None and last not in allowed:
-            raise ScenarioError([problem(mark, path, _did_you_mean(last, allowed), last)])
+            raise ScenarioError([problem(mark, path, did_you_mean(last, allowed), last)])
         node[last] = value
     _drop_under(marks, path)
     for sub, m in value_marks.items():
@@ -304,7 +304,7 @@ def _list_get(node, name):
     return None
 
 
-def _did_you_mean(name: str, allowed) -> str:
+def did_you_mean(name: str, allowed) -> str:
     close = difflib.get_close_matches(name, sorted(allowed), n=3, cutoff=0.6)
     if close:
         return "a known key; did you mean " + " or ".join(close) + "?"
@@ -392,15 +392,9 @@ def scenario_path(name: str | Path | None) -> Path:
 # --------------------------------------------------------------------------- validation
 
 
-def load_scenario(name: str | Path | None = None, sets: list[str] | tuple[str, ...] = ()):
-    """Read, merge, override and validate a scenario; raise ScenarioError listing every problem."""
-    path = scenario_path(name)
-    data, marks = read_document(path)
-    apply_sets(data, marks, sets)
-    return validate(data, marks, str(path))
-
-
 def validate(data: dict, marks: dict, file: str):
+    """The scenario contract and its cross-field checks, every problem located; the `reforms:`
+    list is checked and applied by simcenter.resolve, which knows the levers."""
     from pydantic import ValidationError
 
     from .schema import Scenario, cross_field_problems
@@ -410,49 +404,16 @@ def validate(data: dict, marks: dict, file: str):
     except ValidationError as e:
         errors = most_specific(e.errors(), marks)
         raise ScenarioError(sorted({pydantic_problem(err, data, marks, file) for err in errors}, key=line_order)) from None
-    problems = [problem(_locate(loc, marks, file)[1], _locate(loc, marks, file)[0], expected, got)
+    problems = [problem(locate(loc, marks, file)[1], locate(loc, marks, file)[0], expected, got)
                 for loc, expected, got in cross_field_problems(scenario)]
     if problems:
         raise ScenarioError(sorted(set(problems), key=line_order))
-    return _apply_reforms(scenario, data, marks, file) if scenario.reforms else scenario
-
-
-def _apply_reforms(scenario, data, marks, file):
-    """The `reforms:` levers, each checked and located like any other key, then applied in order."""
-    from pydantic import ValidationError
-
-    from ..reforms import LEVERS, LeverError, apply
-
-    problems, levers = [], []
-    for index, entry in enumerate(scenario.reforms):
-        at = ("reforms", str(index))
-        if len(entry) != 1:
-            problems.append(problem(_locate(at, marks, file)[1], at, "one lever name per list entry", sorted(entry)))
-            continue
-        (name, raw), = entry.items()
-        if name not in LEVERS:
-            problems.append(problem(_locate(at + (name,), marks, file)[1], at + (name,), _did_you_mean(name, LEVERS), name))
-            continue
-        try:
-            levers.append((index, name, LEVERS[name].params.model_validate(raw or {})))
-        except ValidationError as e:
-            for err in most_specific(e.errors(), marks):
-                problems.append(pydantic_problem({**err, "loc": at + (name,) + tuple(err["loc"])}, data, marks, file))
-    if problems:
-        raise ScenarioError(sorted(set(problems), key=line_order))
-    result = scenario.model_copy(update={"reforms": []})
-    for index, name, params in levers:
-        at = ("reforms", str(index), name)
-        try:
-            result = apply(result, name, params)
-        except LeverError as e:
-            raise ScenarioError([problem(_locate(at + e.loc, marks, file)[1], at + e.loc, e.expected, e.got)]) from None
-    return result
+    return scenario
 
 
 def most_specific(errors: list[dict], marks: dict) -> list[dict]:
     """A value that fails every branch of a union errs once per branch: keep the deepest."""
-    locs = [_locate(err["loc"], marks, "")[0] for err in errors]
+    locs = [locate(err["loc"], marks, "")[0] for err in errors]
     return [err for err, loc in zip(errors, locs)
             if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)]
 
@@ -464,7 +425,7 @@ def line_order(line: str):
     return (file, int(row) if row.isdigit() else 0, int(col) if col.isdigit() else 0, rest)
 
 
-def _locate(loc, marks, file) -> tuple[Path_, Mark]:
+def locate(loc, marks, file) -> tuple[Path_, Mark]:
     """Clean pydantic's loc (drop union tags) and find the closest mark in the file."""
     from .schema import DIST_KINDS
 
@@ -481,22 +442,22 @@ def _locate(loc, marks, file) -> tuple[Path_, Mark]:
     return path, marks.get(found, (file, 1, 1))
 
 
-def pydantic_problem(err: dict, data: dict, marks: dict, file: str) -> str:
+def pydantic_problem(err: dict, data: dict, marks: dict, file: str, levers: dict | None = None) -> str:
+    """One located line for a pydantic error; `levers` (name → lever with `params`) suggests a
+    lever's parameter names."""
     from .schema import DIST_KINDS, Scenario
 
-    path, mark = _locate(err["loc"], marks, file)
+    path, mark = locate(err["loc"], marks, file)
     kind, got = err["type"], err.get("input")
     if kind == "missing":
         return problem(mark, path, "a value for this required key", show_got=False) + " (got nothing)"
     if kind == "extra_forbidden":
-        if path[0] == "reforms" and len(path) >= 4:  # a lever's parameter
-            from ..reforms import LEVERS
-
-            allowed = set(known_keys(LEVERS[path[2]].params, {}, path[3:-1]) or ())
+        if path[0] == "reforms" and len(path) >= 4 and levers:  # a lever's parameter
+            allowed = set(known_keys(levers[path[2]].params, {}, path[3:-1]) or ())
         else:
             allowed = known_keys(Scenario, data, path[:-1]) or set()
         allowed = {k for k in allowed if k != path[-1]}
-        return problem(mark, path, _did_you_mean(path[-1], allowed) if allowed else "no such key", path[-1])
+        return problem(mark, path, did_you_mean(path[-1], allowed) if allowed else "no such key", path[-1])
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return problem(mark, path, "a distribution {dist: " + "|".join(DIST_KINDS) + ", ...} or a number", got)
     return problem(mark, path, _plain(err["msg"]), got)

@@ -30,7 +30,7 @@ FIELDS = ["scenario", "level", "replication", "kpi", "value"]
 def rows() -> list[dict[str, str]]:
     """(scenario, level, replication, kpi, value) rows, in a stable order."""
     from simcenter import runner
-    from simcenter.scenario import load_scenario
+    from simcenter.resolve import load_scenario
 
     out = []
     for name, scenario, sets, replications in RUNS:
