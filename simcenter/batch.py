@@ -53,7 +53,7 @@ def run_chunk(scenario, first: int, last: int) -> list[tuple]:
 
 
 def task_key(scenario, first: int, last: int) -> str:
-    from .model import SEED_SCHEME
+    from .model.streams import SEED_SCHEME
     from .results import scenario_sha256
 
     text = json.dumps([scenario_sha256(scenario), first, last, SEED_SCHEME, __version__])

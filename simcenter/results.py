@@ -156,7 +156,7 @@ def manifest(scenarios, argv, replications: int, executor: str, extra: dict | No
              warnings: list[str] | None = None) -> dict:
     """The manifest of a run or a comparison; `warnings` defaults to capacity_warnings(scenarios)."""
     from . import __version__
-    from .model import SEED_SCHEME
+    from .model.streams import SEED_SCHEME
 
     return {
         "tool": "simcenter",
@@ -279,7 +279,7 @@ def write_sweep(out: Path, experiment, outcome, argv, warnings: list[str] | None
     `warnings`, computed from the points when not given)."""
     import pandas as pd
 
-    from .model import SEED_SCHEME
+    from .model.streams import SEED_SCHEME
 
     # kpis.parquet and kpis_by_township.parquet were streamed from the shards by the sweep
     write_table(out / "summary.csv", pd.DataFrame(outcome.summary))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simcenter.model import Model
+from simcenter.model.county import Model
 from simcenter.model.arrivals import DayPlan, day_pieces
 from simcenter.model.backoffice import Shuttle
 from simcenter.model.calendar import DAY, Calendar

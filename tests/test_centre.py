@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from simcenter.model import Model
+from simcenter.model.county import Model
 from simcenter.model.centre import Centre, Window
 from simcenter.model.records import SERVED
 

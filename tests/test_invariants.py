@@ -13,7 +13,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simcenter.model import Model, simulate
+from simcenter.model import simulate
+from simcenter.model.county import Model
 from simcenter.model.calendar import Calendar
 from simcenter.model.citizen import CITIZEN, MOBILE_SERVICE
 from simcenter.model.records import BALKED, COMPLETED, DROPPED, OPEN, RENEGED, SENT_HOME, SERVED
