@@ -117,8 +117,15 @@ def test_summary_is_the_mean_and_interval_of_the_kpis(by_name, tmp_path):
     means = summary.set_index("kpi")["mean"]
     expected = by_name.kpis[list(KPI_NAMES)].mean()
     np.testing.assert_allclose(means.to_numpy(float), expected.to_numpy(float), rtol=1e-12, equal_nan=True)
-    finite = summary.dropna(subset=["ci_low"])
-    assert len(finite) > 0 and (finite["ci_low"] <= finite["mean"]).all() and (finite["mean"] <= finite["ci_high"]).all()
+    # the intervals, computed independently: mean ± t(0.975, n − 1) × sd / √n
+    from scipy import stats as scipy_stats
+
+    values = by_name.kpis[list(KPI_NAMES)].astype(float)
+    half = scipy_stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    finite = summary.set_index("kpi").dropna(subset=["ci_low"])
+    assert len(finite) > 0
+    np.testing.assert_allclose(finite["ci_low"], (values.mean() - half)[finite.index], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(finite["ci_high"], (values.mean() + half)[finite.index], rtol=1e-9, atol=1e-12)
     assert (summary["n"] <= 2).all()
     # the same numbers `simcenter run` writes to summary.csv
     from simcenter.results import write_run

@@ -53,7 +53,13 @@ def test_run_writes_the_results_directory(runs):
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["kpi"]) == set(KPI_NAMES) and (summary["n"] <= 3).all()
     wait = summary.set_index("kpi").loc["wait_mean"]
-    assert wait["ci_low"] <= wait["mean"] <= wait["ci_high"]
+    # the interval, computed independently: mean ± t(0.975, n − 1) × sd / √n over the replications
+    from scipy import stats as scipy_stats
+
+    values = kpis["wait_mean"].to_numpy(float)
+    half = scipy_stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    assert np.allclose([wait["mean"], wait["ci_low"], wait["ci_high"]],
+                       [values.mean(), values.mean() - half, values.mean() + half], rtol=1e-9)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["replications"] == 3 and manifest["scenarios"][0]["name"] == "small"
     assert len(manifest["scenarios"][0]["sha256"]) == 64 and "SeedSequence" in manifest["seed_scheme"]
