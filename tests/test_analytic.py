@@ -20,7 +20,7 @@ from simcenter.scenario.distributions import Dist
 from simcenter.scenario.schema import Triangular
 from simcenter.stats import t_interval
 
-from conftest import analytic, scenario
+from builders import analytic, scenario
 
 pytestmark = pytest.mark.slow  # analytic validation: many replications at fixed seeds
 

@@ -13,7 +13,7 @@ from simcenter.model.calendar import DAY, Calendar
 from simcenter.scenario.schema import Calendar as CalendarSpec
 from simcenter.scenario.schema import County, Demand, Horizon
 
-from conftest import analytic
+from builders import analytic
 
 
 def calendar(**kw) -> Calendar:

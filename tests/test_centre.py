@@ -9,7 +9,7 @@ from simcenter.model.county import Model
 from simcenter.model.centre import Centre, Window
 from simcenter.model.records import SERVED
 
-from conftest import analytic
+from builders import analytic
 
 
 def hall(windows: list[Window], kinds: int = 1, balk=None) -> Centre:

@@ -19,7 +19,7 @@ from simcenter.model.calendar import Calendar
 from simcenter.model.citizen import CITIZEN, MOBILE_SERVICE
 from simcenter.model.records import BALKED, COMPLETED, DROPPED, OPEN, RENEGED, SENT_HOME, SERVED
 
-from conftest import scenario
+from builders import scenario
 
 SESSIONS = [[["08:30", "11:30"], ["14:00", "17:30"]], [["07:00", "21:00"]], [["09:00", "12:00"]]]
 TRI = {"dist": "triangular", "low": 0.5, "mode": 1, "high": 3}
@@ -162,7 +162,7 @@ def test_same_seed_same_path(data):
 
 
 def test_no_arrivals_no_cases(build):
-    from conftest import analytic
+    from builders import analytic
 
     records = simulate(build(analytic(cases_per_day=0)), 0)
     assert len(records.cases["created"]) == 0 and len(records.visits["arrive"]) == 0

@@ -20,7 +20,7 @@ from simcenter.model.records import (
 )
 from simcenter.resolve import load_scenario
 
-from conftest import scenario
+from builders import scenario
 
 DAY = 1440
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import analytic
+from builders import analytic
 from simcenter import capacity
 from simcenter.cli import main
 from simcenter.resolve import load_scenario
