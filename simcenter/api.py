@@ -123,8 +123,40 @@ def _short(value: str, width: int = 40) -> str:
 # --------------------------------------------------------------------------- run
 
 
+class _Tables:
+    """The pandas views every result has, over `self.result` (kpis, by_township, tables)."""
+
+    result: RunResult | _ComparisonRows
+
+    @property
+    def rows(self) -> list[dict]:
+        """The county KPIs, one dict per (scenario ×) replication."""
+        return self.result.kpis
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """One row per (scenario ×) replication: scenario, replication, then a column per KPI."""
+        import pandas as pd
+
+        return pd.DataFrame(self.result.kpis)
+
+    @property
+    def by_township(self) -> pd.DataFrame:
+        """One row per (scenario ×) replication × township."""
+        import pandas as pd
+
+        return pd.DataFrame(self.result.by_township)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The detail tables (kpis_by_hour, wait_histogram, ...), as written beside kpis.parquet."""
+        import pandas as pd
+
+        return {name: pd.DataFrame(rows) for name, rows in sorted(self.result.tables.items())}
+
+
 @dataclass(repr=False, eq=False)
-class Run:
+class Run(_Tables):
     """The replications of one scenario, as `simcenter run` writes them.
 
     `.kpis` is kpis.parquet (one row per replication, a column per KPI), `.by_township`
@@ -142,32 +174,6 @@ class Run:
     @property
     def replications(self) -> int:
         return len(self.result.kpis)
-
-    @property
-    def rows(self) -> list[dict]:
-        """The county KPIs, one dict per replication."""
-        return self.result.kpis
-
-    @property
-    def kpis(self) -> pd.DataFrame:
-        """One row per replication: scenario, replication, then a column per KPI."""
-        import pandas as pd
-
-        return pd.DataFrame(self.result.kpis)
-
-    @property
-    def by_township(self) -> pd.DataFrame:
-        """One row per replication × township."""
-        import pandas as pd
-
-        return pd.DataFrame(self.result.by_township)
-
-    @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The detail tables (kpis_by_hour, wait_histogram, ...), as written beside kpis.parquet."""
-        import pandas as pd
-
-        return {name: pd.DataFrame(rows) for name, rows in sorted(self.result.tables.items())}
 
     @property
     def records(self) -> list | None:
@@ -225,7 +231,7 @@ def run(scenario: str | os.PathLike[str] | Scenario, replications: int | None = 
 
 
 @dataclass(repr=False, eq=False)
-class Comparison:
+class Comparison(_Tables):
     """A baseline and reforms run with common random numbers, as `simcenter compare` writes them.
 
     `.kpis` is kpis.parquet (one row per scenario × replication), `.comparison` comparison.csv
@@ -269,30 +275,6 @@ class Comparison:
     @property
     def method(self) -> str:
         return self.result.method
-
-    @property
-    def rows(self) -> list[dict]:
-        """The county KPIs, one dict per scenario × replication."""
-        return self.result.kpis
-
-    @property
-    def kpis(self) -> pd.DataFrame:
-        """One row per scenario × replication: scenario, replication, then a column per KPI."""
-        import pandas as pd
-
-        return pd.DataFrame(self.result.kpis)
-
-    @property
-    def by_township(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self.result.by_township)
-
-    @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        import pandas as pd
-
-        return {name: pd.DataFrame(rows) for name, rows in sorted(self.result.tables.items())}
 
     @property
     def comparison(self) -> pd.DataFrame:
