@@ -671,7 +671,7 @@ def trips(results: Results, township: str | None = None) -> Figure:
                    f"replications, whiskers: {T_METHOD} "
                    f"({_n_text(cases)}; the rates' whiskers {BOUNDED}). A trip is a visit to a township or county "
                    f"office; mail, agents and online handling make zero-trip cases. The last bin is {top} or more trips. "
-                   "Official one-trip rate: trips caused by incomplete materials not counted."
+                   "Official one-trip rate: trips from the acceptance of complete documents to the result."
                    + _all_townships_note(township))
 
 
