@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from enum import IntEnum
 from functools import partial
+from typing import TYPE_CHECKING
 
 from .backoffice import signoff_days
 from .centre import Call
@@ -23,6 +24,9 @@ from .records import (
     OUT_OF_SCOPE_VISIT, PICKUP, PICKUP_TRIP, REFERRAL, REFERRAL_TRIP, RENEGED, SAME_TRIP, SENT_HOME, SERVED, SUBMIT,
     SUPPLEMENT, SUPPLEMENT_TRIP, TOWNSHIP,
 )
+
+if TYPE_CHECKING:  # the county the journey runs in (model/county.py builds it)
+    from .county import Model, Town
 
 # What each of a case's uniform numbers is for, and how many it has: the n-th return visit of
 # a citizen uses the same number in every scenario (common random numbers). Beyond its slots a
@@ -98,7 +102,7 @@ def until(env, t: float):
 # ------------------------------------------------------------------------------ the journey
 
 
-def case_journey(m, case: Case):
+def case_journey(m: Model, case: Case):
     try:
         if case.out_of_scope:
             yield from redirected_to_county(m, case)
@@ -125,7 +129,7 @@ def case_journey(m, case: Case):
         m.close(case, ELSEWHERE)
 
 
-def redirected_to_county(m, case: Case):
+def redirected_to_county(m: Model, case: Case):
     """A request the township cannot accept: told so at a window, then off to the county hall."""
     yield from visit(m, case, OUT_OF_SCOPE_VISIT, FIRST, m.out_of_scope_minutes.ppf1(case.draw(Draw.OUT_OF_SCOPE, 1)),
                      kind=m.consult_kind)
@@ -140,7 +144,7 @@ def go_to_county(case: Case, trips: int) -> None:
     case.trips += trips
 
 
-def hand_in_documents(m, case: Case):
+def hand_in_documents(m: Model, case: Case):
     """Visit until the documents are complete (or accepted with gaps); False if the citizen gives up."""
     item, behaviour = case.item, m.behaviour
     incomplete_prob = item.incomplete_prob
@@ -170,7 +174,7 @@ def hand_in_documents(m, case: Case):
         cause = INCOMPLETE_RETURN
 
 
-def hand_in_matter(m, case: Case, cause: int):
+def hand_in_matter(m: Model, case: Case, cause: int):
     """A one-matter case: the first window takes every item it can; the citizen is referred to
     the windows of the others: a new ticket now, or another day when the item cannot be
     finished the same day (or the first window finished after closing time)."""
@@ -190,7 +194,7 @@ def hand_in_matter(m, case: Case, cause: int):
         yield from visit(m, case, REFERRAL, cause, minutes + m.referral_minutes, kind=kind)
 
 
-def township_decision(m, case: Case):
+def township_decision(m: Model, case: Case):
     """Township reviewers decide, maybe after a send-back for supplements; items with sign-offs go
     to a joint review; the county may re-check."""
     env, item, files = m.env, case.item, m.records.township_files
@@ -211,7 +215,7 @@ def township_decision(m, case: Case):
     m.records.file_closed(files, index, env.now)
 
 
-def county_decision(m, case: Case):
+def county_decision(m: Model, case: Case):
     """Shuttle to the county, review, maybe back for supplements, then the sign-offs.
 
     Returns the county backlog entry of the file's last pass, closed when the result is out.
@@ -238,7 +242,7 @@ def county_decision(m, case: Case):
     return index
 
 
-def supplement(m, case: Case, passes: int):
+def supplement(m: Model, case: Case, passes: int):
     """The file is sent back (补正): the citizen brings the missing documents; the clock restarts."""
     yield from come_back(m, case, m.return_after.ppf1(case.draw(Draw.SUPPLEMENT_DAYS, passes)))
     minutes = m.supplement_minutes.ppf1(case.draw(Draw.SUPPLEMENT_MINUTES, passes))
@@ -246,7 +250,7 @@ def supplement(m, case: Case, passes: int):
     case.accepted = m.env.now
 
 
-def receive_result(m, case: Case, county_file: int | None):
+def receive_result(m: Model, case: Case, county_file: int | None):
     env, item = m.env, case.item
     if county_file is not None:
         if item.pickup:  # the certificate travels back to the township
@@ -265,7 +269,7 @@ def receive_result(m, case: Case, county_file: int | None):
                      kind=m.pickup_kind(case.item))
 
 
-def mobile_service(m, case: Case):
+def mobile_service(m: Model, case: Case):
     """The mobile team handles the item in the village on its next round: no trip."""
     yield until(m.env, m.mobile_round(case, m.env.now))
     case.accepted = case.decided = m.env.now
@@ -276,7 +280,7 @@ def mobile_service(m, case: Case):
 # ------------------------------------------------------------------------------ one trip
 
 
-def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | None = None):
+def visit(m: Model, case: Case, purpose: int, cause: int, minutes: float, kind: int | None = None):
     """Trips to the hall until served (balking or reneging means another day, or giving up on the
     hall); agents go instead. A SAME_TRIP visit is another window during a trip already made."""
     town = case.town
@@ -301,7 +305,7 @@ def visit(m, case: Case, purpose: int, cause: int, minutes: float, kind: int | N
         cause = cause if cause == INCOMPLETE_RETURN else ABANDON_RETURN
 
 
-def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, minutes: float, patience,
+def queue_and_serve(m: Model, town: Town, kind: int, case_id: int, purpose: int, cause: int, minutes: float, patience,
                     booked: bool = False, may_balk: bool = True):
     """Process: one visit at the hall. True if the citizen was served, False if they balked or
     reneged, None if the hall closed before calling them."""
@@ -330,12 +334,12 @@ def queue_and_serve(m, town, kind: int, case_id: int, purpose: int, cause: int, 
     return True
 
 
-def consultation(m, town, minutes: float, patience):
+def consultation(m: Model, town: Town, minutes: float, patience):
     """Process: a visit that only asks a question and creates no case."""
     yield from queue_and_serve(m, town, m.consult_kind, -1, CONSULT, FIRST, minutes, patience)
 
 
-def come_back(m, case: Case, days: float):
+def come_back(m: Model, case: Case, days: float):
     """Process: go home and return on a later working day (agents: on their next round)."""
     cal = m.calendar
     if case.handler == AGENT_VISITS:
