@@ -679,9 +679,9 @@ def _common_sections(source: Source, s: dict) -> None:
     s["run-at-most-once"].append(P(
         "Over every case created after the warm-up that ended: completed, given up, or finished elsewhere after "
         "abandoning a queue. Strict one-trip rate: at most one in-person trip (county hall included) from first "
-        "contact to result in hand, or to giving up; official rate: the official definition's count, from the trip on which complete "
-        "documents were accepted to the result (cases never accepted, e.g. out of scope, are left out); zero-trip cases are handled by village "
-        "agents or the mobile service."))
+        "contact to result in hand, or to giving up; official rate: the official definition's count, from the "
+        "trip on which complete documents were accepted to the result (cases never accepted, e.g. out of scope, "
+        "are left out); zero-trip cases are handled by village agents or the mobile service."))
     s["run-at-most-once"].append(_kpi_table(source, TRIPS))
     s["lead-times"].append(P("Lead time: working days from the first visit to the result in the citizen's hands, "
                              "over completed cases. Decision time is the official clock, from acceptance to "
