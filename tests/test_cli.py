@@ -142,6 +142,7 @@ def test_help_and_validate_do_not_import_pandas_or_matplotlib():
         assert set(eval(heavy)) <= allowed, (args, out)  # noqa: S307 - our own print of a list of names
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_wheel_ships_the_scenarios_and_runs_outside_the_repository(tmp_path):
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",

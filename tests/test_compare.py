@@ -251,6 +251,7 @@ def test_cli_refuses_a_non_empty_out_without_force(runs, files):
 SHORT = ["--set", "horizon.days=2", "--set", "horizon.warmup_days=0", "--set", "horizon.drain_days=0"]
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_cli_without_arguments_compares_the_baseline_with_the_headline_reforms(tmp_path):
     from simcenter.comparison import HEADLINE, HEADLINE_REPLICATIONS
 
@@ -264,6 +265,7 @@ def test_cli_without_arguments_compares_the_baseline_with_the_headline_reforms(t
     assert manifest["replications"] == HEADLINE_REPLICATIONS
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_cli_all_compares_the_baseline_with_the_library(tmp_path):
     done = invoke("compare", "--all", "-r", 1, *SHORT, "--json", "--out", tmp_path / "library")
     assert done.exit_code == 0, done.stderr

@@ -164,6 +164,7 @@ def test_user_text_is_escaped(dirs):
     assert EVIL in text  # shown to the reader as text
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_same_inputs_give_the_same_bytes(dirs, tmp_path):
     assert report.build(dirs["sweep"]).encode("utf-8") == (dirs["sweep"] / "report.html").read_bytes()
     # another process, another hash seed
@@ -185,6 +186,7 @@ def test_findings_speak_plainly(dirs):
     assert "Factor effects" in sweep
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_manifest_warnings_come_first_in_a_box(dirs, tmp_path):
     """manifest.json's `warnings` are listed, escaped, in a warning box before anything else."""
     import json
@@ -255,6 +257,7 @@ def test_report_into_a_missing_directory_is_refused(dirs, tmp_path):
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_the_wheel_ships_the_template(tmp_path):
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
@@ -279,6 +282,7 @@ def complaints(stderr: str) -> list[str]:
             if "CONSOLE" in line or "Refused to" in line or "violates the following Content Security Policy" in line]
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs Debian's chromium)")
 def test_report_in_headless_chromium(dirs, tmp_path):
     page = dirs["compare"] / "report.html"

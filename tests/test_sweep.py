@@ -127,6 +127,7 @@ def _assert_dask_manifest(out: Path, address: str) -> None:
     assert m["tasks"] == {"computed": GRID_TASKS, "reused": 0}
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 @needs_dask
 def test_dask_local_cluster_gives_the_same_results(reference, tmp_path):
     from distributed import LocalCluster
@@ -194,6 +195,7 @@ def external_cluster(tmp_path):
             _stop(process)
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 @needs_dask
 def test_external_dask_cluster_gives_the_same_results(reference, tmp_path, external_cluster):
     result = sweep(GRID, "--out", tmp_path / "out", "--scheduler", external_cluster)
@@ -202,6 +204,7 @@ def test_external_dask_cluster_gives_the_same_results(reference, tmp_path, exter
     _assert_dask_manifest(tmp_path / "out", external_cluster)
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 @needs_dask
 def test_dask_scheduler_address_from_the_environment(reference, tmp_path, monkeypatch):
     from distributed import LocalCluster
@@ -262,6 +265,7 @@ def _interrupted(out: Path, sig: int, jobs: int) -> tuple[int, str]:
     return process.returncode, log.read_text()
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_sigkill_then_resume_recomputes_only_unfinished_tasks(tmp_path, slower_reference):
     out = tmp_path / "killed"
     status, _ = _interrupted(out, signal.SIGKILL, jobs=1)
@@ -284,6 +288,7 @@ def test_sigkill_then_resume_recomputes_only_unfinished_tasks(tmp_path, slower_r
     assert_same_results(out, slower_reference)
 
 
+@pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_ctrl_c_exits_130_and_keeps_finished_tasks(tmp_path, slower_reference):
     out = tmp_path / "interrupted"
     status, output = _interrupted(out, signal.SIGINT, jobs=2)  # to the group, like Ctrl-C in a terminal
