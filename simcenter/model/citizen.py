@@ -190,7 +190,9 @@ def hand_in_matter(m: Model, case: Case, cause: int):
             cause = REFERRAL_TRIP
         else:
             cause = SAME_TRIP
-            yield until(m.env, cal.next_open(m.env.now))  # served in overtime before lunch: back after it
+            reopens = cal.next_open(m.env.now)
+            if reopens > m.env.now:  # served in overtime before lunch: back after it
+                yield m.env.timeout(reopens - m.env.now)
         yield from visit(m, case, REFERRAL, cause, minutes + m.referral_minutes, kind=kind)
 
 
