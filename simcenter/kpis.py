@@ -143,7 +143,7 @@ def compute(records, scenario=None) -> tuple[dict, list[dict]]:
     staffing object older callers pass) is accepted and not used.
     """
     meta = records.meta
-    towns = meta["townships"]
+    towns = meta.townships
     county = _kpis(records, None)
     by_town = [{"township": town_id, **_kpis(records, i)} for i, town_id in enumerate(towns)]
     return county, by_town
@@ -151,7 +151,7 @@ def compute(records, scenario=None) -> tuple[dict, list[dict]]:
 
 def _kpis(r, town: int | None) -> dict:
     meta = r.meta
-    start, end = meta["warmup_end"], meta["arrivals_end"]
+    start, end = meta.warmup_end, meta.arrivals_end
     v, c = r.visits, r.cases
     in_case, in_visit = _scope(r)
     if town is not None:
@@ -201,7 +201,7 @@ def _visit_kpis(v, mask, meta) -> dict:
     served = mask & (v["outcome"] == SERVED)
     arrive = v["arrive"][served]
     wait = v["called"][served] - arrive
-    since_opening = arrive % 1440 - meta["first_open"]
+    since_opening = arrive % 1440 - meta.first_open
     first_hour = (since_opening >= 0) & (since_opening < 60)
     return {
         "visits": int(mask.sum()),
@@ -226,30 +226,30 @@ def _visit_kpis(v, mask, meta) -> dict:
 
 def _market_morning(arrive, township, meta) -> np.ndarray:
     """Arrivals in the first session (clock time before its end) of a market day of their township."""
-    market = meta.get("market_days") or []
+    market = meta.market_days or []
     every = np.array([m[0] if m else 0 for m in market] or [0], np.int64)
     phase = np.array([m[1] if m else 0 for m in market] or [0], np.int64)
     if not market or not every.any():
         return np.zeros(len(arrive), bool)
     day = np.floor(arrive / 1440)
-    morning = arrive - day * 1440 < meta["sessions"][0][1]
-    ordinal = meta["start_ordinal"] + day.astype(np.int64)
+    morning = arrive - day * 1440 < meta.sessions[0][1]
+    ordinal = meta.start_ordinal + day.astype(np.int64)
     e, p = every[township], phase[township]
     return morning & (e > 0) & (ordinal % np.maximum(e, 1) == p)
 
 
 def _resource_kpis(r, town, start, end) -> dict:
     meta, v = r.meta, r.visits
-    open_minutes = meta["open_minutes"]
-    towns = range(len(meta["townships"])) if town is None else [town]
+    open_minutes = meta.open_minutes
+    towns = range(len(meta.townships)) if town is None else [town]
     served = v["outcome"] == SERVED
     called, done = v["called"][served], v["done"][served]
     busy = np.clip(np.minimum(done, end) - np.maximum(called, start), 0, None)
     # overtime: service after the day's last closing, within [start, end)
-    closing = np.floor(called / 1440) * 1440 + meta["sessions"][-1][1]
+    closing = np.floor(called / 1440) * 1440 + meta.sessions[-1][1]
     late = np.clip(np.minimum(done, end) - np.maximum(np.maximum(called, closing), start), 0, None)
-    lunch_minutes = open_minutes + meta["days"] * _lunch_gap(meta["sessions"])
-    lunch_groups = set(meta.get("lunch_groups", ()))
+    lunch_minutes = open_minutes + meta.days * _lunch_gap(meta.sessions)
+    lunch_groups = set(meta.lunch_groups)
     utilization, window_minutes = [], 0.0
     for t in towns:
         n_windows = len(r.windows[t])
@@ -257,7 +257,7 @@ def _resource_kpis(r, town, start, end) -> dict:
         windows = v["window"][served][at_town]
         per_window = np.bincount(windows, weights=busy[at_town], minlength=n_windows)
         overtime = np.bincount(windows, weights=late[at_town], minlength=n_windows)
-        for w, (busy_minutes, duty) in enumerate(zip(per_window.tolist(), meta["window_duty"][t])):
+        for w, (busy_minutes, duty) in enumerate(zip(per_window.tolist(), meta.window_duty[t])):
             if duty is None:  # a standby window is staffed while it serves
                 window_minutes += busy_minutes
                 continue
@@ -266,11 +266,11 @@ def _resource_kpis(r, town, start, end) -> dict:
             if duty > 0 and open_minutes > 0:
                 utilization.append(busy_minutes / (duty * open_minutes))
     span = end - start
-    own = [meta["township_offices"][t] for t in towns]
+    own = [meta.township_offices[t] for t in towns]
     town_use = _office_utilization(own, open_minutes)
-    township_review = sum(meta["reviewers"][t] for t in towns) * open_minutes / 60
+    township_review = sum(meta.reviewers[t] for t in towns) * open_minutes / 60
     if town is None:
-        county_offices = meta["county_offices"]
+        county_offices = meta.county_offices
         county_use = _office_utilization(county_offices, open_minutes)
         county_waiting = sum(o[3] for o in county_offices) / span if span > 0 else np.nan
         county_review = sum(o[0] for o in county_offices if o[0] is not None) * open_minutes / 60
@@ -317,10 +317,10 @@ def department_rows(records) -> list[dict]:
     """One row per county department: its reviewers (NaN: no limit), their utilization and the
     time-average number of files waiting for one, over the measurement window."""
     meta = records.meta
-    span = meta["arrivals_end"] - meta["warmup_end"]
-    open_minutes = meta["open_minutes"]
+    span = meta.arrivals_end - meta.warmup_end
+    open_minutes = meta.open_minutes
     rows = []
-    for dept, (reviewers, busy, seats, waiting) in zip(meta["departments"], meta["county_offices"]):
+    for dept, (reviewers, busy, seats, waiting) in zip(meta.departments, meta.county_offices):
         limited = reviewers is not None and seats > 0 and open_minutes > 0
         rows.append({"department": str(dept), "reviewers": np.nan if reviewers is None else float(reviewers),
                      "utilization": busy / (seats * open_minutes) if limited else np.nan,
@@ -355,7 +355,7 @@ def detail_tables(r) -> dict[str, list[dict]]:
 
 def _scope(r):
     meta, v, c = r.meta, r.visits, r.cases
-    start, end = meta["warmup_end"], meta["arrivals_end"]
+    start, end = meta.warmup_end, meta.arrivals_end
     in_case = c["created"] >= start
     case_in = in_case[np.maximum(v["case"], 0)] if len(in_case) else np.zeros(len(v["case"]), bool)
     in_visit = np.where(v["case"] >= 0, case_in, v["arrive"] >= start) & (v["arrive"] < end)
@@ -364,17 +364,17 @@ def _scope(r):
 
 def _by_hour(r) -> list[dict]:
     meta, v = r.meta, r.visits
-    start, end, days = meta["warmup_end"], meta["arrivals_end"], max(meta["days"], 1)
+    start, end, days = meta.warmup_end, meta.arrivals_end, max(meta.days, 1)
     _, in_visit = _scope(r)
-    sessions = meta["sessions"]
+    sessions = meta.sessions
     through_lunch = [(sessions[0][0], sessions[-1][1])]  # extended-hours windows stay open over lunch
     open_minutes = [_open_in_hour(sessions, h) for h in range(24)]
     open_through_lunch = [_open_in_hour(through_lunch, h) for h in range(24)]
     served_all = in_visit & (v["outcome"] == SERVED)
     rows = []
-    for t, town_id in enumerate(meta["townships"]):
+    for t, town_id in enumerate(meta.townships):
         windows = np.asarray(r.windows[t])
-        kind_group = np.asarray(meta["kind_group"][t])
+        kind_group = np.asarray(meta.kind_group[t])
         at = v["township"] == t
         here = {name: values[at] for name, values in v.items()}
         scoped, served = in_visit[at], served_all[at]
@@ -382,10 +382,10 @@ def _by_hour(r) -> list[dict]:
         hour_arrived = (here["arrive"] // 60 % 24).astype(int)
         hour_called = (np.nan_to_num(here["called"]) // 60 % 24).astype(int)
         busy = _busy_by_hour(here, served, windows, start, end)
-        queue = meta["queue_by_hour"][t]
+        queue = meta.queue_by_hour[t]
         for g in sorted(set(windows.tolist())):
             n_windows = int((windows == g).sum())
-            opened = open_through_lunch if g in meta["lunch_groups"] else open_minutes
+            opened = open_through_lunch if g in meta.lunch_groups else open_minutes
             mine = group == g
             for hour in range(24):
                 arrived = int((mine & scoped & (hour_arrived == hour)).sum())
@@ -396,7 +396,7 @@ def _by_hour(r) -> list[dict]:
                 if not (opened[hour] or arrived or minutes or area):
                     continue
                 capacity = n_windows * opened[hour] * days
-                rows.append({"township": town_id, "group": meta["groups"][g], "hour": hour,
+                rows.append({"township": town_id, "group": meta.groups[g], "hour": hour,
                              "arrivals": arrived / days, "wait_mean": _mean(waits), "wait_p90": _quantile(waits, 0.9),
                              "queue_mean": area / (60 * days),
                              "utilization": minutes / capacity if capacity else np.nan,

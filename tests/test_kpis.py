@@ -11,7 +11,7 @@ import pytest
 
 from simcenter import kpis
 from simcenter.model.records import (CASE_COLUMNS, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, IMMEDIATE, OPEN,
-                                     OUT_OF_SCOPE, SERVED, VISIT_COLUMNS, Records, RENEGED, TOWNSHIP)
+                                     OUT_OF_SCOPE, SERVED, VISIT_COLUMNS, Records, RENEGED, RunMeta, TOWNSHIP)
 
 DAY = 1440
 W, E = DAY, 3 * DAY  # measurement window: days 1 and 2
@@ -45,19 +45,17 @@ def build(visits=(), cases=(), township_files=(), county_files=(), **meta) -> Re
             table["start"].append(a)
             table["end"].append(b)
     r.windows = [[0, 1], [0, 0]]
-    r.meta = {
-        "end": 5 * DAY, "warmup_end": W, "arrivals_end": E, "days": 2, "open_minutes": OPEN_MINUTES,
-        "townships": ["a", "b"], "items": ["X"], "groups": ["G", "L"], "reviewers": [2, 0.5],
-        "departments": ["D1", "D2", "D3"],
+    fields = {
+        "warmup_end": W, "arrivals_end": E, "days": 2, "open_minutes": OPEN_MINUTES,
+        "townships": ["a", "b"], "groups": ["G", "L"], "reviewers": [2, 0.5], "departments": ["D1", "D2", "D3"],
         "township_offices": [(2.0, 840.0, 2, 1440.0), (0.5, 630.0, 1, 2880.0)],
         "county_offices": [(3.0, 1260.0, 3, 5760.0), (None, 0.0, 0, 0.0), (1.0, 756.0, 1, 0.0)],
         # township a: a market every 5 days, day 1 of the run is one (day 2 is not); b: no market
         "market_days": [(5, (START + 1) % 5), None], "start_ordinal": START,
         "first_open": SESSIONS[0][0], "sessions": SESSIONS, "lunch_groups": [1],
-        "window_duty": [[1.0, 1.0], [0.5, None]], "routes": ["immediate"],
-        "kind_group": [[0], [0]], "queue_by_hour": [{}, {}],
+        "window_duty": [[1.0, 1.0], [0.5, None]], "kind_group": [[0], [0]], "queue_by_hour": [{}, {}],
     }
-    r.meta.update(meta)
+    r.meta = RunMeta(**{**fields, **meta})
     return r.freeze()
 
 

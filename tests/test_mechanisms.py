@@ -158,9 +158,9 @@ def test_finite_county_reviewers_queue_files_and_report_their_load():
     assert capacity.overloaded(s) == [load]
     assert "D1" in capacity.warnings(s)[0]
     r = simulate(s, 0)
-    reviewers, busy, seats, waiting = r.meta["county_offices"][0]
+    reviewers, busy, seats, waiting = r.meta.county_offices[0]
     assert (reviewers, seats) == (1, 1)
-    assert busy == pytest.approx(r.meta["open_minutes"], rel=0.01)  # busy all the time
+    assert busy == pytest.approx(r.meta.open_minutes, rel=0.01)  # busy all the time
     assert waiting > 0
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from .backoffice import signoff_days
 from .centre import Call
 from .records import (
-    ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, FIRST, INCOMPLETE_RETURN,
+    ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, FIRST, IMMEDIATE, INCOMPLETE_RETURN,
     OUT_OF_SCOPE_VISIT, PICKUP, PICKUP_TRIP, REFERRAL, REFERRAL_TRIP, RENEGED, SAME_TRIP, SENT_HOME, SERVED, SUBMIT,
     SUPPLEMENT, SUPPLEMENT_TRIP, TOWNSHIP,
 )
@@ -100,6 +100,20 @@ def until(env, t: float):
 
 
 # ------------------------------------------------------------------------------ the journey
+
+
+def who_comes(m: Model, case: Case) -> None:
+    """The journey's first decision, taken when the case arises (before its process starts,
+    because a booked slot may be earlier in the day than the citizen would have come): a mobile
+    team or a village agent may take the case; else the citizen may book a slot."""
+    mobile, agents, appointments, km = m.mobile, m.agents, m.appointments, case.km
+    if mobile and case.item.route == IMMEDIATE and km > mobile.min_km and case.draw(Draw.MOBILE) < mobile.share:
+        case.handler = MOBILE_SERVICE
+    elif agents and case.item.agent_ok and km > agents.min_km and case.draw(Draw.AGENT) < agents.share:
+        case.handler = AGENT_VISITS
+    elif (appointments and case.draw(Draw.BOOKING) < appointments.share
+          and case.draw(Draw.BOOKING, 1) >= appointments.no_show):
+        case.booked, case.created = True, m.booked_slot(case.created, case.draw(Draw.BOOKING, 2))
 
 
 def case_journey(m: Model, case: Case):
@@ -311,12 +325,17 @@ def queue_and_serve(m: Model, town: Town, kind: int, case_id: int, purpose: int,
                     booked: bool = False, may_balk: bool = True):
     """Process: one visit at the hall. True if the citizen was served, False if they balked or
     reneged, None if the hall closed before calling them."""
-    env, centre, record = m.env, town.centre, m.records.visit
+    env, centre = m.env, town.centre
     arrive = env.now
     patience_or_nan = math.nan if patience is None else patience
+
+    def ended(outcome: int, called: float = math.nan, window: int = -1) -> None:
+        m.records.visit(town.index, case_id, kind, purpose, cause, arrive, called, env.now, outcome, window,
+                        patience_or_nan)
+
     ticket = centre.take_ticket(kind, booked, may_balk)
     if ticket is None:
-        record(town.index, case_id, kind, purpose, cause, arrive, math.nan, arrive, BALKED, -1, patience_or_nan)
+        ended(BALKED)
         return False
     if patience is not None and not ticket.called.triggered:
         # patience counts open minutes; if it runs out first the centre hands back Call.RENEGED
@@ -324,15 +343,15 @@ def queue_and_serve(m: Model, town: Town, kind: int, case_id: int, purpose: int,
         timer.callbacks.append(partial(centre.renege, ticket))
     window = yield ticket.called
     if window == Call.RENEGED:
-        record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, RENEGED, -1, patience)
+        ended(RENEGED)
         return False
     if window == Call.SENT_HOME:  # not the citizen's choice: always comes back
-        record(town.index, case_id, kind, purpose, cause, arrive, math.nan, env.now, SENT_HOME, -1, patience_or_nan)
+        ended(SENT_HOME)
         return None
     called = env.now
     yield env.timeout(minutes * centre.windows[window].factor)
     centre.window_done(window)
-    record(town.index, case_id, kind, purpose, cause, arrive, called, env.now, SERVED, window, patience_or_nan)
+    ended(SERVED, called, window)
     return True
 
 

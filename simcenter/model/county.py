@@ -20,7 +20,7 @@ from .arrivals import DayPlan, day_factors, day_pieces, market_days
 from .backoffice import Meetings, ReviewOffice, Shuttle
 from .calendar import Calendar
 from .centre import Centre, Window
-from .records import COMPLETED, COUNTY, IMMEDIATE, OUT_OF_SCOPE, TOWNSHIP, Records
+from .records import COMPLETED, COUNTY, IMMEDIATE, OUT_OF_SCOPE, TOWNSHIP, Records, RunMeta
 from .streams import Stream, generator, stream_id
 
 ROUTES = {"immediate": IMMEDIATE, "township": TOWNSHIP, "county": COUNTY}
@@ -268,21 +268,10 @@ class Model:
             case.out_of_scope, case.matter = True, ()
             return case
         if self.mobile or self.agents or self.appointments:  # most scenarios have none: skip the checks
-            self._who_comes(case)
+            citizen.who_comes(self, case)
         return case
 
-    def _who_comes(self, case) -> None:
-        """A mobile team or a village agent may take the case; else the citizen may book a slot."""
-        mobile, agents, appointments, km = self.mobile, self.agents, self.appointments, case.km
-        if mobile and case.item.route == IMMEDIATE and km > mobile.min_km and case.draw(citizen.Draw.MOBILE) < mobile.share:
-            case.handler = citizen.MOBILE_SERVICE
-        elif agents and case.item.agent_ok and km > agents.min_km and case.draw(citizen.Draw.AGENT) < agents.share:
-            case.handler = citizen.AGENT_VISITS
-        elif (appointments and case.draw(citizen.Draw.BOOKING) < appointments.share
-              and case.draw(citizen.Draw.BOOKING, 1) >= appointments.no_show):
-            case.booked, case.created = True, self._slot(case.created, case.draw(citizen.Draw.BOOKING, 2))
-
-    def _slot(self, t: float, u: float) -> float:
+    def booked_slot(self, t: float, u: float) -> float:
         """A booked slot on the day of t: slots of `slot_minutes` spread evenly over opening hours."""
         cal, slot = self.calendar, self.appointments.slot_minutes
         x = u * cal.open_per_day
@@ -387,32 +376,21 @@ class Model:
         for town in self.towns:
             r.absences.extend((town.index, w, a, b) for w, a, b in town.centre.away_log)
         cal = self.calendar
-        r.meta = {
-            "end": cal.end, "warmup_end": cal.warmup_end, "arrivals_end": cal.arrivals_end,
-            "days": cal.n_days - cal.warmup_days,
-            "open_minutes": cal.open_minutes_between(cal.warmup_end, cal.arrivals_end),
-            "townships": [t.id for t in self.towns], "items": self.item_ids, "groups": self.group_ids,
-            "reviewers": [t.spec.reviewers for t in self.towns],
-            "departments": list(self.scenario.departments),
-            # per office over the measurement window: (reviewers, busy seat-minutes, seats, ∫ waiting files dt)
-            "township_offices": [t.office.stats() for t in self.towns],
-            "county_offices": [d.stats() for d in self.departments],
-            # market days per township (every, phase of the date's ordinal) and the first day's ordinal
-            "market_days": [(t.spec.market_days.every, t.spec.market_days.phase) if t.spec.market_days else None
-                            for t in self.towns],
-            "start_ordinal": cal.start.toordinal(),
-            "first_open": self.first_open,
-            "sessions": cal.sessions,
-            "lunch_groups": sorted({w.group for t in self.towns for w in t.centre.windows if w.lunch}),
-            # per township and window: the share of measured days it is on duty (seasonal windows),
-            # or None for a standby window (staffed only while open: counted by its busy time)
-            "window_duty": [[_duty(w, cal) for w in t.centre.windows] for t in self.towns],
-            "routes": [item.route for item in self.items],
-            # per township: the window group a ticket of each kind queues for (its first window's)
-            "kind_group": [[t.centre.windows[e[0]].group if e else -1 for e in t.centre.eligible] for t in self.towns],
-            # per township: {(group, clock hour): ∫ waiting dt} over the measurement window
-            "queue_by_hour": [_queue_by_hour(t.centre) for t in self.towns],
-        }
+        r.meta = RunMeta(
+            warmup_end=cal.warmup_end, arrivals_end=cal.arrivals_end, days=cal.n_days - cal.warmup_days,
+            open_minutes=cal.open_minutes_between(cal.warmup_end, cal.arrivals_end),
+            first_open=self.first_open, sessions=cal.sessions, start_ordinal=cal.start.toordinal(),
+            townships=[t.id for t in self.towns], groups=self.group_ids, departments=list(self.scenario.departments),
+            reviewers=[t.spec.reviewers for t in self.towns],
+            township_offices=[t.office.stats() for t in self.towns],
+            county_offices=[d.stats() for d in self.departments],
+            market_days=[(t.spec.market_days.every, t.spec.market_days.phase) if t.spec.market_days else None
+                         for t in self.towns],
+            lunch_groups=sorted({w.group for t in self.towns for w in t.centre.windows if w.lunch}),
+            window_duty=[[_duty(w, cal) for w in t.centre.windows] for t in self.towns],
+            kind_group=[[t.centre.windows[e[0]].group if e else -1 for e in t.centre.eligible] for t in self.towns],
+            queue_by_hour=[_queue_by_hour(t.centre) for t in self.towns],
+        )
         return r.freeze()
 
 

@@ -79,6 +79,37 @@ FILE_COLUMNS = ("township", "start", "end")
 
 
 @dataclass
+class RunMeta:
+    """What the KPIs need to know about the run besides its records: the measurement window,
+    the opening hours and each township's staffing and offices."""
+
+    warmup_end: float
+    arrivals_end: float
+    days: int  # measured working days
+    open_minutes: float  # open minutes over the measurement window
+    first_open: float  # minute of the day the hall first opens
+    sessions: list  # [(open, close)] minutes of the day
+    start_ordinal: int  # date ordinal of the run's first day
+    townships: list[str]
+    groups: list[str]  # window groups by index
+    departments: list[str]
+    reviewers: list[float]  # per township
+    # per office over the measurement window: (reviewers, busy seat-minutes, seats, ∫ waiting files dt)
+    township_offices: list[tuple]
+    county_offices: list[tuple]
+    # per township: (every, phase of the date's ordinal) of its market days, or None
+    market_days: list = field(default_factory=list)
+    lunch_groups: list[int] = field(default_factory=list)  # window groups open through lunch
+    # per township and window: the share of measured days it is on duty (seasonal windows), or
+    # None for a standby window (staffed only while open: counted by its busy time)
+    window_duty: list[list] = field(default_factory=list)
+    # per township: the window group a ticket of each kind queues for (its first window's)
+    kind_group: list[list[int]] = field(default_factory=list)
+    # per township: {(group, clock hour): ∫ waiting dt} over the measurement window
+    queue_by_hour: list[dict] = field(default_factory=list)
+
+
+@dataclass
 class Records:
     visits: dict[str, list] = field(default_factory=lambda: {c: [] for c in VISIT_COLUMNS})
     cases: dict[str, list] = field(default_factory=lambda: {c: [] for c in CASE_COLUMNS})
@@ -86,7 +117,7 @@ class Records:
     county_files: dict[str, list] = field(default_factory=lambda: {c: [] for c in FILE_COLUMNS})
     absences: list[tuple[int, int, float, float]] = field(default_factory=list)  # (township, window, from, to)
     windows: list[list[int]] = field(default_factory=list)  # per township: group index of each window
-    meta: dict = field(default_factory=dict)
+    meta: RunMeta | None = None
     visit_rows: list[tuple] = field(default_factory=list)  # one tuple per visit; columns at freeze()
 
     def visit(self, *row) -> None:
