@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 from collections.abc import Callable
 
 from pydantic import Field, StrictBool
@@ -405,20 +405,15 @@ def describe() -> str:
     return "\n".join(parts)
 
 
-LEVERS = {lever.name: lever for lever in (
-    Lever("full_empowerment", FullEmpowerment, full_empowerment),
-    Lever("unified_windows", UnifiedWindows, unified_windows),
-    Lever("coordination", Coordination, coordination),
-    Lever("platform", Platform, platform),
-    Lever("online_precheck", OnlinePrecheck, online_precheck),
-    Lever("accept_with_gaps", AcceptWithGaps, accept_with_gaps),
-    Lever("village_agents", VillageAgents, village_agents),
-    Lever("appointments", AppointmentsLever, appointments),
-    Lever("extended_hours", ExtendedHours, extended_hours),
-    Lever("mail_delivery", MailDelivery, mail_delivery),
-    Lever("mobile_service", MobileServiceLever, mobile_service),
-    Lever("staffing", StaffingLever, staffing),
-)}
+def _lever(change: Callable[[dict, Any], None]) -> Lever:
+    """A lever from its change function: the name is the function's, the parameters its annotation's."""
+    return Lever(change.__name__, get_type_hints(change)["p"], change)
+
+
+LEVERS = {lever.name: lever for lever in map(_lever, (
+    full_empowerment, unified_windows, coordination, platform, online_precheck, accept_with_gaps,
+    village_agents, appointments, extended_hours, mail_delivery, mobile_service, staffing,
+))}
 
 
 class LeverError(Exception):

@@ -53,7 +53,8 @@ class _Dist(Strict):
     max: Positive | None = None  # truncation: values above max are never drawn
 
     def lowest(self) -> float:
-        return 0.0
+        """The lowest value the distribution can draw (its `low` where it has one)."""
+        return getattr(self, "low", 0.0)
 
     @model_validator(mode="after")
     def _max_above_lowest(self):
@@ -99,9 +100,6 @@ class Triangular(_Dist):
             raise _fail("order", "needs low <= mode <= high and low < high")
         return self
 
-    def lowest(self) -> float:
-        return self.low
-
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
@@ -113,9 +111,6 @@ class Uniform(_Dist):
         if not self.low < self.high:
             raise _fail("order", "needs low < high")
         return self
-
-    def lowest(self) -> float:
-        return self.low
 
 
 class Constant(_Dist):
