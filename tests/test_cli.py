@@ -180,5 +180,9 @@ def test_detail_tables_agree_with_the_kpis(runs):
     assert np.allclose(one_trip, kpis["one_trip_rate"])
     by_hour = pd.read_parquet(out / "kpis_by_hour.parquet")
     assert set(by_hour["township"]) == {"east", "west"} and by_hour["hour"].between(0, 23).all()
-    assert by_hour.loc[by_hour["open_minutes"] > 0, "utilization"].between(0, 1.5).all()
+    # busy minutes in a clock hour cannot exceed its 60 minutes per window (services run past a
+    # closing within the hour, so utilisation of the open minutes alone may exceed 1)
+    opened = by_hour[by_hour["open_minutes"] > 0]
+    assert (opened["utilization"] >= 0).all() and (opened["utilization"] * opened["open_minutes"] <= 60 + 1e-9).all()
+    assert (opened["utilization"] > 0).any()
     assert (by_hour.loc[by_hour["open_minutes"] == 0, "arrivals"] == 0).all()  # nobody comes while closed
