@@ -193,3 +193,30 @@ def test_exponent_float_is_a_number(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"ok: {path} (base: 1 townships, 2 items)\n"
     assert load_scenario(path).items["A1"].weight == 1000.0
+
+
+ROOT = Path(__file__).resolve().parent.parent
+EVERY_YAML = sorted([*(ROOT / "scenarios").rglob("*.yaml"), *(ROOT / "tests" / "data").glob("*.yaml"), *CORPUS.glob("*.yaml")])
+
+
+@pytest.mark.parametrize("path", EVERY_YAML, ids=lambda p: str(p.relative_to(ROOT)))
+def test_libyaml_reads_every_file_as_the_python_parser_does(path):
+    """The fast parser gives the same data and marks, or the same located problem."""
+    text = path.read_bytes().decode("utf-8", errors="replace")
+
+    def parsed(fast: bool):
+        try:
+            return scenario_load.parse_yaml(text, str(path), fast=fast)
+        except scenario_load.ScenarioError as e:
+            return str(e)
+
+    assert parsed(True) == parsed(False)
+
+
+def test_the_fast_parser_is_used_and_hands_aliases_over():
+    assert scenario_load._fast_parse("a: 1\nb: [x, y]\n", "f.yaml") == ({"a": 1, "b": ["x", "y"]},
+                                                                        {(): ("f.yaml", 1, 1), ("a",): ("f.yaml", 1, 1),
+                                                                         ("b",): ("f.yaml", 2, 1), ("b", "0"): ("f.yaml", 2, 5),
+                                                                         ("b", "1"): ("f.yaml", 2, 8)})
+    assert scenario_load._fast_parse("a: &x 1\nb: *x\n", "f.yaml") is None  # CoreLoader refuses it, located
+    assert scenario_load._fast_parse("a: [1\n", "f.yaml") is None
