@@ -20,8 +20,9 @@ An executor is one of three, named in every manifest by `engine.name`:
 A task is a tuple of arguments of `fn`, which must be importable by the workers (a module-level
 function) for the pool and Dask. Results never depend on the executor: each task is a pure
 function of its arguments. On Ctrl-C, an exception, or the caller leaving the loop, the tasks
-not started are cancelled; leaving the `with` block shuts the pool down (waiting only for the
-tasks already running) or closes the Dask client.
+not started are cancelled; leaving the `with` block shuts the pool down or closes the Dask
+client. Left normally, the pool waits for the tasks still running; left by an exception
+(Ctrl-C included), whose results nobody will take, its worker processes are terminated.
 """
 
 from __future__ import annotations
@@ -53,14 +54,14 @@ def open_executor(jobs: int = 1, scheduler: str | None = None, tasks: int | None
 
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method))
-    return Engine(f"processes:{count}", pool, close=lambda: pool.shutdown(wait=True, cancel_futures=True))
+    return Engine(f"processes:{count}", pool, close=lambda failed: _shut(pool, failed))
 
 
 class Engine:
     """Runs tasks on one executor; `name` (for manifests) and `versions` (the Dask cluster's, else {})."""
 
     def __init__(self, name: str, pool: Executor | None = None, versions: dict | None = None,
-                 close: Callable[[], None] = lambda: None):
+                 close: Callable[[bool], None] = lambda failed: None):
         self.name = name
         self.versions = versions or {}
         self._pool = pool
@@ -69,8 +70,8 @@ class Engine:
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self._close()
+    def __exit__(self, kind, *exc) -> None:
+        self._close(kind is not None)
 
     def as_completed(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator[tuple[int, Future]]:
         """(index of the task, its finished future) for every task as it finishes (in-process: in
@@ -106,6 +107,15 @@ class Engine:
             finished.close()
 
 
+def _shut(pool, failed: bool) -> None:
+    """Shut the pool down, cancelling the tasks not started; after Ctrl-C or a failure, whose
+    results nobody will take, stop the running ones too instead of waiting for them."""
+    if failed:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _run_here(fn: Callable, args: tuple) -> Future:
     future: Future = Future()
     try:
@@ -137,7 +147,7 @@ def _dask(scheduler: str) -> Engine:
         raise
     recorded = {"scheduler": versions.get("scheduler", {}).get("packages", {}), "workers": len(running),
                 "simcenter": __version__}
-    return Engine(f"dask:{scheduler}", client.get_executor(), recorded, close=client.close)
+    return Engine(f"dask:{scheduler}", client.get_executor(), recorded, close=lambda failed: client.close())
 
 
 def _simcenter_version() -> str:
