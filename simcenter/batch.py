@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
@@ -277,7 +276,3 @@ def _is_number(value) -> bool:
 def _text(value) -> str:
     """A factor column holds numbers if all its values are numbers, else text."""
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-
-
-def elapsed(start: float) -> str:
-    return f"{time.perf_counter() - start:.1f} s"
