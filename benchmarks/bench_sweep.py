@@ -3,7 +3,7 @@
     python benchmarks/bench_sweep.py
 
 1. Per-task overhead: 200 tasks that simulate nothing (a township with no arrivals), submitted
-   to the in-process executor, a local process pool of 2 (pool start included) and a Dask
+   to the in-process engine, a local process pool of 2 (pool start included) and a Dask
    LocalCluster of 2 workers (cluster start reported separately).
 2. Speed-up of --jobs 2 over --jobs 1 on a sweep of 24 points (target >= 1.7x on 2 cores).
 3. Peak memory of the parent process (the one that writes shards and assembles the tables) for
@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from simcenter.resolve import resolve as validate
-from simcenter.batch import InlineExecutor, run_chunk
+from simcenter.batch import run_chunk
+from simcenter.execution import open_executor
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "data" / "small.yaml"
@@ -34,35 +35,32 @@ def idle_scenario():
                     {}, "<bench>")
 
 
-def per_task(executor, n: int = 200) -> float:
+def per_task(engine, n: int = 200) -> float:
     scenario = idle_scenario()
     start = time.perf_counter()
-    futures = [executor.submit(run_chunk, scenario, r, r + 1) for r in range(n)]
-    for f in futures:
-        f.result()
+    for _ in engine.map_ordered(run_chunk, [(scenario, r, r + 1) for r in range(n)]):
+        pass
     return (time.perf_counter() - start) / n
 
 
 def overheads() -> None:
-    from simcenter.runner import local_executor
-
-    print(f"in-process:         {per_task(InlineExecutor()) * 1e3:7.2f} ms per task")
+    with open_executor(1) as engine:
+        print(f"in-process:         {per_task(engine) * 1e3:7.2f} ms per task")
     start = time.perf_counter()
-    pool = local_executor(2)
-    cost = per_task(pool)
-    pool.shutdown()
+    with open_executor(2) as engine:
+        cost = per_task(engine)
     print(f"process pool (2):   {cost * 1e3:7.2f} ms per task ({time.perf_counter() - start:.2f} s with pool start)")
     try:
-        from distributed import Client, LocalCluster
+        from distributed import LocalCluster
     except ImportError:
         print("dask: not installed (pip install 'simcenter[dask]')")
         return
     start = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+            open_executor(scheduler=cluster.scheduler_address) as engine:
         started = time.perf_counter() - start
-        print(f"dask LocalCluster:  {per_task(client.get_executor()) * 1e3:7.2f} ms per task "
-              f"(cluster start {started:.2f} s)")
+        print(f"dask LocalCluster:  {per_task(engine) * 1e3:7.2f} ms per task "
+              f"(cluster start and version check {started:.2f} s)")
 
 
 def experiment(folder: Path, points: int) -> Path:

@@ -1,6 +1,6 @@
-"""Batch experiments: (point, chunk of replications) tasks on any concurrent.futures Executor.
+"""Batch experiments: (point, chunk of replications) tasks on the execution engine (simcenter.execution).
 
-Local processes by default; a Dask distributed cluster's executor with a scheduler address.
+In-process or local processes by default; a Dask distributed cluster with a scheduler address.
 Each finished task is written at once, atomically, to a content-addressed shard:
 shards/<hash of the resolved point, replication range, seed scheme, model version>.parquet, so
 `--resume` recomputes nothing that finished and an interrupted sweep keeps what it did. The
@@ -13,13 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
 
 from . import __version__
+from .execution import open_executor
 
 SHARDS = "shards"
 
@@ -45,11 +44,11 @@ class SweepOutcome:
     versions: dict = field(default_factory=dict)
 
 
-def run_chunk(scenario, first: int, last: int) -> list[tuple]:
-    """Task (runs on a worker): replications first..last-1 → [(replication, county, townships)]."""
+def run_chunk(scenario, first: int, last: int) -> list:
+    """Task (runs on a worker): replications first..last-1, without detail tables → [Replication]."""
     from .runner import replicate
 
-    return [replicate(scenario, r, details=False)[:3] for r in range(first, last)]
+    return [replicate(scenario, r, details=False) for r in range(first, last)]
 
 
 def task_key(scenario, first: int, last: int) -> str:
@@ -58,56 +57,6 @@ def task_key(scenario, first: int, last: int) -> str:
 
     text = json.dumps([scenario_sha256(scenario), first, last, SEED_SCHEME, __version__])
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-# --------------------------------------------------------------------------- executors
-
-
-def open_executor(jobs: int, scheduler: str | None):
-    """(executor, description, versions, closer) for local processes or a Dask cluster."""
-    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
-    if not scheduler and jobs == 1:
-        return InlineExecutor(), "in-process: 1", {}, lambda: None
-    if not scheduler:
-        from .runner import local_executor
-
-        jobs = jobs or os.cpu_count() or 1
-        pool = local_executor(jobs)
-        return pool, f"local processes: {jobs}", {}, lambda: pool.shutdown(wait=True, cancel_futures=True)
-    try:
-        from distributed import Client
-    except ImportError:
-        from .results import OutputError
-
-        raise OutputError('--scheduler needs Dask: pip install "simcenter[dask]"') from None
-    client = Client(scheduler, timeout="20s")
-    versions = client.get_versions(check=True)  # raises if workers' packages differ from ours
-    workers = client.run(_simcenter_version)
-    if set(workers.values()) - {__version__}:
-        client.close()
-        raise RuntimeError(f"workers run other simcenter versions than {__version__}: {sorted(set(workers.values()))}")
-    recorded = {"scheduler": versions.get("scheduler", {}).get("packages", {}), "workers": len(workers),
-                "simcenter": __version__}
-    executor = client.get_executor()
-    return executor, f"dask: {scheduler} ({len(workers)} workers)", recorded, client.close
-
-
-class InlineExecutor(Executor):
-    """One job: run each task in this process when it is submitted."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as e:  # noqa: BLE001 - delivered through the future, like a pool would
-            future.set_exception(e)
-        return future
-
-
-def _simcenter_version() -> str:
-    import simcenter
-
-    return simcenter.__version__
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -127,15 +76,13 @@ def run_sweep(experiment, out: Path, jobs: int = 1, scheduler: str | None = None
     previous = _previous_index(out) if resume else {}
     planned = [(p, 0, spec.precision.min if spec.replications == "auto" else spec.replications)
                for p in experiment.points]
-    executor, outcome.executor, outcome.versions, close = open_executor(jobs, scheduler)
-    try:
+    with open_executor(jobs, scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")) as engine:
+        outcome.executor, outcome.versions = engine.name, engine.versions
         while planned:
             tasks = [t for p, a, b in planned for t in _tasks(p, a, b, spec.chunk)]
             _explain_reruns(tasks, experiment, previous, shards, say)
-            _run_tasks(executor, experiment, tasks, shards, finished, watched, outcome, progress)
+            _run_tasks(engine, experiment, tasks, shards, finished, watched, outcome, progress)
             planned = _more_needed(experiment, watched, outcome) if spec.replications == "auto" else []
-    finally:
-        close()
     for point, tasks in finished.items():
         outcome.replications[point] = sum(t.last - t.first for t in tasks)
     _write_index(out, experiment, outcome)
@@ -148,13 +95,13 @@ def _tasks(point, first: int, last: int, chunk: int) -> list[Task]:
             for a in range(first, last, chunk)]
 
 
-def _run_tasks(executor, experiment, tasks, shards: Path, finished, watched, outcome, progress) -> None:
+def _run_tasks(engine, experiment, tasks, shards: Path, finished, watched, outcome, progress) -> None:
     points, kpi = experiment.points, (experiment.spec.precision.kpi if experiment.spec.precision else None)
 
     def keep(task: Task, result) -> None:
         finished[task.point].append(task)
         if kpi:
-            watched[task.point].update((replication, county[kpi]) for replication, county, _ in result)
+            watched[task.point].update((done.replication, done.county[kpi]) for done in result)
 
     todo = []
     for task in tasks:
@@ -169,27 +116,19 @@ def _run_tasks(executor, experiment, tasks, shards: Path, finished, watched, out
     total, done = len(tasks), len(tasks) - len(todo)
     if progress:
         progress("tasks", done, total)
-    pending = {executor.submit(run_chunk, points[t.point].scenario, t.first, t.last): t for t in todo}
-    try:
-        while pending:
-            completed, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in completed:
-                task = pending.pop(future)
-                try:
-                    result = future.result()
-                except Exception as e:  # noqa: BLE001 - a failing point is reported, the rest go on
-                    outcome.failed[task.point] = f"{type(e).__name__}: {e}"
-                    continue
-                _write_shard(shards / f"{task.key}.parquet", result)
-                keep(task, result)
-                outcome.computed += 1
-                done += 1
-                if progress:
-                    progress("tasks", done, total)
-    except BaseException:
-        for future in pending:
-            future.cancel()
-        raise
+    for index, future in engine.as_completed(run_chunk, [(points[t.point].scenario, t.first, t.last) for t in todo]):
+        task = todo[index]
+        try:
+            result = future.result()
+        except Exception as e:  # noqa: BLE001 - a failing point is reported, the rest go on
+            outcome.failed[task.point] = f"{type(e).__name__}: {e}"
+            continue
+        _write_shard(shards / f"{task.key}.parquet", result)
+        keep(task, result)
+        outcome.computed += 1
+        done += 1
+        if progress:
+            progress("tasks", done, total)
 
 
 def _more_needed(experiment, watched, outcome) -> list[tuple]:
@@ -218,21 +157,24 @@ def _write_shard(path: Path, result) -> None:
     from .results import write_table
 
     records = []
-    for replication, county, towns in result:
-        records.append({"replication": replication, "township": "", **county})
-        records.extend({"replication": replication, **t} for t in towns)
+    for done in result:
+        records.append({"replication": done.replication, "township": "", **done.county})
+        records.extend({"replication": done.replication, **t} for t in done.townships)
     write_table(path, pd.DataFrame(records))
 
 
-def _read_shard(path: Path) -> list[tuple]:
+def _read_shard(path: Path) -> list:
+    """The Replications (KPI rows only) of a shard, by replication."""
     import pandas as pd
+
+    from .runner import Replication
 
     frame = pd.read_parquet(path)
     out = []
     for replication, group in frame.groupby("replication", sort=True):
         records = group.drop(columns=["replication"]).to_dict("records")
         county = {k: v for k, v in records[0].items() if k != "township"}
-        out.append((int(replication), county, records[1:]))
+        out.append(Replication(int(replication), county, records[1:]))
     return out
 
 
@@ -294,9 +236,9 @@ def _assemble(experiment, finished, shards: Path, out: Path, outcome: SweepOutco
             columns = {"point": point.index, **{f: kinds[f](point.values[f]) for f in factors}}
             county_rows, town_rows = [], []
             for task in sorted(finished[point.index], key=lambda t: t.first):
-                for replication, county, towns in _read_shard(shards / f"{task.key}.parquet"):
-                    county_rows.append({**columns, "replication": replication, **county})
-                    town_rows.extend({**columns, "replication": replication, **t} for t in towns)
+                for done in _read_shard(shards / f"{task.key}.parquet"):
+                    county_rows.append({**columns, "replication": done.replication, **done.county})
+                    town_rows.extend({**columns, "replication": done.replication, **t} for t in done.townships)
             for path, rows in ((county_path, county_rows), (town_path, town_rows)):
                 if rows:
                     table = pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
@@ -334,7 +276,3 @@ def _is_number(value) -> bool:
 def _text(value) -> str:
     """A factor column holds numbers if all its values are numbers, else text."""
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-
-
-def elapsed(start: float) -> str:
-    return f"{time.perf_counter() - start:.1f} s"

@@ -84,7 +84,7 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
     warnings = _warn(capacity_warnings([spec]))
     with _Progress(spec.replications, f"{spec.name}") as advance:
         result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance)
-    write_run(target, result, sys.argv, executor=f"local:{jobs}", records=records, warnings=warnings)
+    write_run(target, result, sys.argv, executor=result.executor, records=records, warnings=warnings)
     _print_summary(result.kpis, as_json)
     click.echo(f"results: {target}", err=True)
     _report(target, make_report)
@@ -143,7 +143,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
     tasks = len(loaded) * loaded[0].replications
     with _Progress(tasks, f"{len(loaded)} scenarios") as advance:
         result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance)
-    write_compare(target, result, sys.argv, executor=f"local:{jobs}", warnings=warnings)
+    write_compare(target, result, sys.argv, executor=result.executor, warnings=warnings)
     _print_comparison(result, as_json)
     click.echo(f"results: {target}", err=True)
     _report(target, make_report)

@@ -60,6 +60,7 @@ class Comparison:
     tables: dict[str, list[dict]] = field(default_factory=dict)  # detail tables (by hour, waits, trips)
     summary: list[dict] = field(default_factory=list)  # scenario × KPI: mean, 95% CI, n
     comparison: list[dict] = field(default_factory=list)  # reform × KPI: paired difference
+    executor: str = ""  # the engine's name, for the manifest
 
     @property
     def baseline(self) -> str:
@@ -141,13 +142,13 @@ def compare(baseline, reforms: Iterable = (), replications: int | None = None, j
     All (scenario, replication) tasks share one executor (`jobs` processes; 1 = in-process);
     the results do not depend on `jobs`.
     """
-    from . import runner
+    from .runner import run_scenarios
 
     scenarios = load(baseline, reforms, sets, replications, seed)
-    n = scenarios[0].replications
-    done = runner.run_tasks([(s, r) for s in scenarios for r in range(n)], jobs, progress=progress)
-    runs = [runner._assemble(s, done[i * n:(i + 1) * n]) for i, s in enumerate(scenarios)]
-    return analyse(scenarios, runs)
+    runs = run_scenarios(scenarios, scenarios[0].replications, jobs, progress=progress)
+    result = analyse(scenarios, runs)
+    result.executor = runs[0].executor
+    return result
 
 
 def analyse(scenarios, runs) -> Comparison:

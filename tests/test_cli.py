@@ -72,6 +72,8 @@ def test_same_results_whatever_the_number_of_jobs(runs):
         assert (one / name).read_bytes() == (two / name).read_bytes() == (again / name).read_bytes(), name
     pd.testing.assert_frame_equal(pd.read_parquet(one / "kpis_by_township.parquet"),
                                   pd.read_parquet(two / "kpis_by_township.parquet"))
+    executors = [json.loads((out / "manifest.json").read_text())["executor"] for out in (one, two, again)]
+    assert executors == ["in-process", "processes:2", "in-process"]
 
 
 def test_resolved_scenario_validates_and_reproduces(runs, tmp_path):

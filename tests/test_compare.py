@@ -219,6 +219,8 @@ def test_cli_same_results_whatever_the_number_of_jobs(runs):
     one, two = runs[1][0], runs[2][0]
     for name in ("comparison.csv", "kpis.csv", "summary.csv"):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    executors = [json.loads((out / "manifest.json").read_text())["executor"] for out in (one, two)]
+    assert executors == ["in-process", "processes:2"]
 
 
 def test_cli_refuses_two_scenarios_with_the_same_name(files, tmp_path):
