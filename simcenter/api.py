@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 _KEYS = ("scenario", "replication")
 
 
+def _handed_on(name: str, doc: str) -> property:
+    """A read-only attribute of the underlying result, shown as the object's own."""
+    return property(lambda self: getattr(self.result, name), doc=doc)
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -242,39 +247,14 @@ class Comparison(_Tables):
 
     result: _ComparisonRows
 
-    @property
-    def scenarios(self) -> list[Scenario]:
-        return self.result.scenarios
-
-    @property
-    def scenario(self) -> Scenario:
-        """The baseline scenario."""
-        return self.result.scenarios[0]
-
-    @property
-    def baseline(self) -> str:
-        return self.result.baseline
-
-    @property
-    def reforms(self) -> list[str]:
-        return self.result.reforms
-
-    @property
-    def replications(self) -> int:
-        return self.result.replications
-
-    @property
-    def seed(self) -> int:
-        return self.result.seed
-
-    @property
-    def level(self) -> float:
-        """The level of each paired interval (Bonferroni-adjusted for the number of reforms)."""
-        return self.result.level
-
-    @property
-    def method(self) -> str:
-        return self.result.method
+    scenarios = _handed_on("scenarios", "The scenarios (list[Scenario]), baseline first.")
+    scenario = property(lambda self: self.result.scenarios[0], doc="The baseline scenario.")
+    baseline = _handed_on("baseline", "The baseline's name.")
+    reforms = _handed_on("reforms", "The reforms' names, in order.")
+    replications = _handed_on("replications", "Replications per scenario.")
+    seed = _handed_on("seed", "The seed of every scenario (common random numbers).")
+    level = _handed_on("level", "The level of each paired interval (Bonferroni-adjusted for the number of reforms).")
+    method = _handed_on("method", "How the paired intervals are computed.")
 
     @property
     def comparison(self) -> pd.DataFrame:

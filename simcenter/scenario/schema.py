@@ -56,8 +56,15 @@ class _Dist(Strict):
         """The lowest value the distribution can draw (its `low` where it has one)."""
         return getattr(self, "low", 0.0)
 
+    def shape_problem(self) -> tuple[str, str] | None:
+        """(kind, message) when the parameters do not make a distribution; None when they do."""
+        return None
+
     @model_validator(mode="after")
-    def _max_above_lowest(self):
+    def _valid(self):
+        problem = self.shape_problem()
+        if problem is not None:
+            raise _fail(*problem)
         # a continuous distribution needs room above its lowest value; a constant may equal max
         if self.max is not None and (self.max < self.lowest() or self.max == self.lowest() and self.dist != "constant"):
             raise _fail("max", f"max must be above the lowest possible value {self.lowest():g}")
@@ -75,11 +82,8 @@ class Lognormal(_Dist):
     cv: Positive | None = None
     sd: Positive | None = None
 
-    @model_validator(mode="after")
-    def _one_spread(self):
-        if (self.cv is None) == (self.sd is None):
-            raise _fail("spread", "give exactly one of cv or sd")
-        return self
+    def shape_problem(self):
+        return ("spread", "give exactly one of cv or sd") if (self.cv is None) == (self.sd is None) else None
 
 
 class Gamma(_Dist):
@@ -94,11 +98,9 @@ class Triangular(_Dist):
     mode: NonNegative
     high: NonNegative
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise _fail("order", "needs low <= mode <= high and low < high")
-        return self
+    def shape_problem(self):
+        ordered = self.low <= self.mode <= self.high and self.low < self.high
+        return None if ordered else ("order", "needs low <= mode <= high and low < high")
 
 
 class Uniform(_Dist):
@@ -106,11 +108,8 @@ class Uniform(_Dist):
     low: NonNegative
     high: NonNegative
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.low < self.high:
-            raise _fail("order", "needs low < high")
-        return self
+    def shape_problem(self):
+        return None if self.low < self.high else ("order", "needs low < high")
 
 
 class Constant(_Dist):
@@ -132,14 +131,12 @@ class Empirical(_Dist):
     values: Annotated[list[NonNegative], Field(min_length=1)]
     weights: list[NonNegative] | None = None
 
-    @model_validator(mode="after")
-    def _weights(self):
-        if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise _fail("weights", "weights must have one entry per value")
-            if sum(self.weights) <= 0:
-                raise _fail("weights", "weights must not sum to 0")
-        return self
+    def shape_problem(self):
+        if self.weights is not None and len(self.weights) != len(self.values):
+            return "weights", "weights must have one entry per value"
+        if self.weights is not None and sum(self.weights) <= 0:
+            return "weights", "weights must not sum to 0"
+        return None
 
     def lowest(self) -> float:
         return min(self.values)
