@@ -487,52 +487,44 @@ def _locate(path: Path, needle: str) -> tuple[int, int]:
     raise AssertionError(f"{needle!r} not in {path}")
 
 
-def test_a_bad_point_is_located_with_its_factor_values(tmp_path):
-    path = DATA / "sweep_bad_point.yaml"
+def _refused(tmp_path, name: str) -> tuple[Path, list[str]]:
+    """Sweep tests/data/NAME: refused with status 2, nothing written; (its path, stderr lines)."""
+    path = DATA / name
     result = sweep(path, "--out", tmp_path / "out")
-    assert result.exit_code == 2
+    assert result.exit_code == 2, result.stderr
+    assert not (tmp_path / "out").exists()
+    return path, result.stderr.splitlines()
+
+
+def test_a_bad_point_is_located_with_its_factor_values(tmp_path):
+    path, lines = _refused(tmp_path, "sweep_bad_point.yaml")
     line, column = _locate(path, "1.5]")  # the level in the factor list, not the comment
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
+    assert len(lines) == 1, lines
     assert lines[0].startswith(f"{path}:{line}:{column}: behaviour.mail_share: ")
     assert lines[0].endswith(" (got 1.5) [point 1: behaviour.mail_share=1.5]")
-    assert not (tmp_path / "out").exists()
 
 
 def test_an_unknown_kpi_is_located(tmp_path):
-    path = DATA / "sweep_bad_kpi.yaml"
-    result = sweep(path, "--out", tmp_path / "out")
-    assert result.exit_code == 2
+    path, lines = _refused(tmp_path, "sweep_bad_kpi.yaml")
     line, _ = _locate(path, "kpis:")
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{path}:{line}:") and "unknown: wait_average" in lines[0], \
-        result.stderr
-    assert not (tmp_path / "out").exists()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}:{line}:") and "unknown: wait_average" in lines[0], lines
 
 
 def test_a_bad_precision_section_is_located(tmp_path):
-    path = DATA / "sweep_bad_precision.yaml"
-    result = sweep(path, "--out", tmp_path / "out")
-    assert result.exit_code == 2
+    path, lines = _refused(tmp_path, "sweep_bad_precision.yaml")
     line, _ = _locate(path, "precision:")
-    lines = result.stderr.splitlines()
-    assert len(lines) == 2, result.stderr
+    assert len(lines) == 2, lines
     assert lines[0].startswith(f"{path}:{line}:{_locate(path, 'kpi:')[1]}: precision.kpi: ")
     assert "unknown: wait_average" in lines[0]
     assert lines[1].startswith(f"{path}:{line}:{_locate(path, 'max:')[1]}: precision.max: ")
-    assert not (tmp_path / "out").exists()
 
 
 def test_a_factorial_needs_two_levels_per_factor(tmp_path):
-    path = DATA / "sweep_bad_factorial.yaml"
-    result = sweep(path, "--out", tmp_path / "out")
-    assert result.exit_code == 2
+    path, lines = _refused(tmp_path, "sweep_bad_factorial.yaml")
     line, column = _locate(path, "townships.east.windows.G1")
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
+    assert len(lines) == 1, lines
     assert lines[0].startswith(f"{path}:{line}:{column}: factors.townships.east.windows.G1: two levels")
     assert lines[0].endswith("(got [1, 2, 3])")
-    assert not (tmp_path / "out").exists()
 
 
 # --------------------------------------------------------------------------- the shipped experiments
