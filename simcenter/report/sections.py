@@ -32,6 +32,35 @@ RESOURCES = ("window_utilization_mean", "window_utilization_max", "township_revi
 TOWNSHIP_KPIS = ("cases", "wait_mean", "served_within_15_share", "one_trip_rate", "trips_per_case", "lead_days_mean",
                  "window_utilization_mean", "township_reviewer_utilization_max", "travel_hours_per_case")
 
+COMMON = (  # section, its introduction, the KPIs of its table
+    ("waits",
+     "Waits run from ticket to call, over served visits; visits that balked, reneged or were "
+     "sent home at closing count in the share not served, not in the waits. 15 minutes is the "
+     "service-level target marked in the figures.",
+     WAITS),
+    ("run-at-most-once",
+     "Over every case created after the warm-up that ended: completed, given up, or finished elsewhere after "
+     "abandoning a queue. Strict one-trip rate: at most one in-person trip (county hall included) from first "
+     "contact to result in hand, or to giving up; official rate: the official definition's count, from the "
+     "trip on which complete documents were accepted to the result (cases never accepted, e.g. out of scope, "
+     "are left out); zero-trip cases are handled by village agents or the mobile service.",
+     TRIPS),
+    ("lead-times",
+     "Lead time: working days from the first visit to the result in the citizen's hands, "
+     "over completed cases. Decision time is the official clock, from acceptance to "
+     "decision (restarted by a re-submission); on time: decision time within the item's "
+     "promised days. Files in progress: time-average files in township back offices and at "
+     "the county; files waiting: those of them waiting for a reviewer.",
+     LEADS),
+    ("resources",
+     "Window utilisation: busy minutes over open minutes, per window, then the mean over "
+     "windows (and the busiest window). Reviewer utilisation: busy seat-minutes over seats × "
+     "open minutes, per office with a reviewer limit. Staff-hours over the measured period: "
+     "windows' scheduled time (lunch windows through lunch) plus their overtime, township "
+     "reviewers and county reviewers over the open time.",
+     RESOURCES),
+)
+
 ASSUMPTIONS = (
     "Citizens arrive at a township hall in working hours, take a ticket and wait first come, first served "
     "for a window that accepts their item; they may balk at a long queue or renege when their patience runs "
@@ -159,33 +188,16 @@ def sweep(results: ResultsDir, s: dict) -> None:
 
 
 def common_sections(results: ResultsDir, s: dict) -> None:
-    s["waits"].append(P("Waits run from ticket to call, over served visits; visits that balked, reneged or were "
-                        "sent home at closing count in the share not served, not in the waits. 15 minutes is the "
-                        "service-level target marked in the figures."))
-    s["waits"].append(kpi_table(results, WAITS))
-    s["run-at-most-once"].append(P(
-        "Over every case created after the warm-up that ended: completed, given up, or finished elsewhere after "
-        "abandoning a queue. Strict one-trip rate: at most one in-person trip (county hall included) from first "
-        "contact to result in hand, or to giving up; official rate: the official definition's count, from the "
-        "trip on which complete documents were accepted to the result (cases never accepted, e.g. out of scope, "
-        "are left out); zero-trip cases are handled by village agents or the mobile service."))
-    s["run-at-most-once"].append(kpi_table(results, TRIPS))
-    s["lead-times"].append(P("Lead time: working days from the first visit to the result in the citizen's hands, "
-                             "over completed cases. Decision time is the official clock, from acceptance to "
-                             "decision (restarted by a re-submission); on time: decision time within the item's "
-                             "promised days. Files in progress: time-average files in township back offices and at "
-                             "the county; files waiting: those of them waiting for a reviewer."))
-    s["lead-times"].append(kpi_table(results, LEADS))
-    if results.table("cases_summary") is not None and len(results.table("cases_summary")):
+    """The sections every report has: an introduction and a table of KPIs each, then the tables of
+    cases by route and of county departments where the directory has them, then the townships."""
+    for key, text, kpis in COMMON:
+        s[key] += [P(text), kpi_table(results, kpis)]
+    cases = results.table("cases_summary")
+    if cases is not None and len(cases):
         s["run-at-most-once"].append(route_table(results, "trips"))
         s["lead-times"].append(route_table(results, "lead"))
-    s["resources"].append(P("Window utilisation: busy minutes over open minutes, per window, then the mean over "
-                            "windows (and the busiest window). Reviewer utilisation: busy seat-minutes over seats × "
-                            "open minutes, per office with a reviewer limit. Staff-hours over the measured period: "
-                            "windows' scheduled time (lunch windows through lunch) plus their overtime, township "
-                            "reviewers and county reviewers over the open time."))
-    s["resources"].append(kpi_table(results, RESOURCES))
-    if results.table("by_department") is not None and len(results.table("by_department")):
+    departments = results.table("by_department")
+    if departments is not None and len(departments):
         s["resources"].append(department_table(results))
     townships(results, s["townships"])
 
