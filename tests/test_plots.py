@@ -490,11 +490,11 @@ def test_every_kpi_axis_reads_the_catalogue():
         ax = Figure().subplots()
         ax.plot([0, 1], [-0.5, 1.5])
         before = ax.get_ylim()
-        plots._kpi_axis(ax, name)
+        plots.style.kpi_axis(ax, name)
         assert (ax.get_title(), ax.get_ylabel()) == (k.label, k.unit), name
         margin = 0.02 * (1 if k.upper == 1 else before[1] - before[0])
         assert ax.get_ylim() == pytest.approx((-margin, 1 + margin if k.upper == 1 else before[1])), name
-    mean, low, high, n = plots._interval(np.array([0.0, 0.0, 0.03]), "one_trip_rate")
+    mean, low, high, n = plots.common.interval(np.array([0.0, 0.0, 0.03]), "one_trip_rate")
     assert n == 3 and low == 0.0 < mean < high
-    assert plots._interval(np.array([0.0, 0.0, 0.03]))[1] < 0  # not a KPI: not clipped
+    assert plots.common.interval(np.array([0.0, 0.0, 0.03]))[1] < 0  # not a KPI: not clipped
 

@@ -135,7 +135,8 @@ def test_report_is_valid_html_with_every_section(dirs, kind):
     svgs = [attrs for tag, attrs in checker.tags if tag == "svg"]
     assert svgs and all(a.get("role") == "img" and a.get("aria-label") for a in svgs)
     text = " ".join(checker.text)
-    assert "95%" in text and "reconstruction" in text and "docs/data.md" in text
+    assert "95%" in text and "docs/model.md" in text
+    assert "Cangnan" not in text and "reconstruction" not in text  # a synthetic scenario: no notes on the shipped data
     manifest = (dirs[kind] / "manifest.json").read_text(encoding="utf-8")
     assert re.search(r'"version": "([^"]+)"', manifest).group(1) in text
 
@@ -222,10 +223,10 @@ def test_manifest_warnings_come_first_in_a_box(dirs, tmp_path):
 
 def test_change_sentence_reads_like_a_planner_would_say_it():
     row = {"baseline_mean": 0.612, "reform_mean": 0.643, "difference": 0.031, "ci_low": 0.028, "ci_high": 0.034}
-    assert report._change_sentence("S1 full empowerment", "one_trip_rate", row, 1 - 0.05 / 14) == (
+    assert report.findings.change_sentence("S1 full empowerment", "one_trip_rate", row, 1 - 0.05 / 14) == (
         "S1 full empowerment raises the strict one-trip rate from 61.2% to 64.3% (+3.1 points, 99.6% CI +2.8 to +3.4).")
     row = {"baseline_mean": 9.4, "reform_mean": 7.1, "difference": -2.3, "ci_low": -2.9, "ci_high": -1.7}
-    assert report._change_sentence("S2", "wait_mean", row, 0.95) == (
+    assert report.findings.change_sentence("S2", "wait_mean", row, 0.95) == (
         "S2 lowers the mean wait from 9.4 min to 7.1 min (−2.3 min, 95% CI −2.9 to −1.7).")
     # a bound that rounds to zero gets more decimals rather than showing 0.00
     assert report.difference("trips_per_case", -0.07, -0.15, 0.002) == ("−0.070 trips", "−0.150", "+0.002")
@@ -263,7 +264,9 @@ def test_the_wheel_ships_the_template(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
                    check=True, capture_output=True)
     wheel = next(tmp_path.glob("simcenter-*.whl"))
-    assert "simcenter/templates/report.html.j2" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "simcenter/report/templates/report.html.j2" in names
+    assert "simcenter/docs/cangnan-data-notes.md" in names  # the notes a report of the Cangnan data shows
 
 
 # --- in a browser ---------------------------------------------------------------------------------
@@ -325,5 +328,5 @@ def test_labels_units_and_directions_come_from_the_catalogue():
     assert report.column("wait_mean") == "mean wait (minutes)"
     assert report.column("one_trip_rate") == "strict one-trip rate"
     assert report.value("window_utilization_mean", 0.5) == "50.0%" and report.value("cases", 1234.0) == "1,234"
-    assert report._best([(1.0, "a"), (2.0, "b")], kpis.kpi("one_trip_rate").higher_is_better is True) == "b"
-    assert report._best([(1.0, "a"), (2.0, "b")], kpis.kpi("staff_hours").higher_is_better is True) == "a"
+    assert report.findings.best_of([(1.0, "a"), (2.0, "b")], kpis.kpi("one_trip_rate").higher_is_better is True) == "b"
+    assert report.findings.best_of([(1.0, "a"), (2.0, "b")], kpis.kpi("staff_hours").higher_is_better is True) == "a"

@@ -1,0 +1,168 @@
+"""Figures of a results directory (`simcenter plot`): one function per kind, deterministic files.
+
+Each kind is a function `(results, township) -> matplotlib Figure` in `KINDS`, drawn from a
+`simcenter.resultsdir.ResultsDir` (`load` reads one); `plot()` checks the kinds apply to it and
+writes `figures/KIND.FORMAT` (with `--township ID`: `figures/KIND-ID.FORMAT` for the kinds kept
+per township). Every figure has a title, axis labels with units, a legend where there are
+several series, and a caption stating n (replications) and how the intervals were made.
+
+The modules: `style` (palette, markers, legends, the figure and its caption, KPI axes),
+`common` (tables, summaries and texts every kind uses), then one module per family of figures:
+`waiting` (waits, by-hour, utilization), `comparison` (compare, trips, lead-times), `towns`
+(townships) and `sweeps` (sweep).
+
+Only `Figure` objects are made (no pyplot, no global backend): saving a PNG uses the Agg
+canvas, an SVG the SVG canvas. Files are byte-identical from run to run: no date or software
+in the metadata, and each SVG's ids are salted with the figure's name, so that several SVGs
+inlined in one HTML page do not share an id.
+
+This package imports matplotlib and pandas at the top: only the `plot` command (and the report)
+imports it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+from matplotlib.figure import Figure
+
+from ..kpis import REMOTE_KM, ROUTE_NAMES, TRIP_BINS, label, unit  # noqa: F401 - the catalogue's, as the figures use them
+from ..results import write_bytes
+from ..resultsdir import TABLES, ResultsDir, read
+from .common import PlotError
+from .comparison import compare, lead_times, trips
+from .style import OKABE_ITO  # noqa: F401 - the palette, for tests and callers
+from .sweeps import sweep
+from .towns import townships
+from .waiting import by_hour, utilization, waits
+
+__all__ = ["FORMATS", "KINDS", "PlotError", "ResultsDir", "TOWNSHIP_KINDS", "applies", "default_kinds", "load", "plot",
+           "save"]
+
+
+FORMATS = ("png", "svg")
+DPI = 150
+
+KINDS: dict[str, Callable[[ResultsDir, str | None], Figure]] = {
+    "waits": waits,
+    "by-hour": by_hour,
+    "utilization": utilization,
+    "compare": compare,
+    "trips": trips,
+    "lead-times": lead_times,
+    "townships": townships,
+    "sweep": sweep,
+}
+
+
+def load(results_dir) -> ResultsDir:
+    """The results directory (simcenter.resultsdir.read); OutputError when it is not one."""
+    return read(results_dir)
+
+# --- which kinds apply ------------------------------------------------------------------------
+
+NEEDS = {  # kind → tables it reads
+    "waits": ("wait_histogram",),
+    "by-hour": ("by_hour",),
+    "utilization": ("by_hour",),
+    "compare": ("comparison",),
+    "trips": ("cases_summary",),
+    "lead-times": ("cases_summary",),
+    "townships": ("by_township",),
+    "sweep": ("kpis",),
+}
+TOWNSHIP_KINDS = ("by-hour", "utilization", "compare", "sweep")  # those --township restricts
+
+
+def check_township(results: ResultsDir, township: str) -> None:
+    known = results.township_ids()
+    if township not in known:
+        raise PlotError(f"--township {township}: no such township in {results.path} "
+                        f"(known: {', '.join(known) or 'none'})")
+
+
+def applies(results: ResultsDir, kind: str) -> str | None:
+    """None if `kind` can be drawn from `results`, else why not (one line)."""
+    if kind not in KINDS:
+        return f"--kind {kind}: no such kind (choose from {', '.join(KINDS)})"
+    if kind == "sweep":
+        if results.kind != "sweep":
+            return (f"--kind sweep: not for a {results.kind} directory (it plots a KPI against the factors "
+                    "of a `simcenter sweep`)")
+    elif results.kind == "sweep":
+        return (f"--kind {kind}: not for a sweep directory (a sweep keeps KPIs per point and replication: "
+                "use --kind sweep)")
+    elif kind == "compare":
+        if results.kind != "compare":
+            return (f"--kind compare: not for a {results.kind} directory (it plots paired differences "
+                    "from a baseline: make them with `simcenter compare BASELINE REFORM...`)")
+        if not results.reforms:
+            return f"--kind compare: {results.path} compares no reform with its baseline"
+    missing = [TABLES[t] for t in NEEDS[kind] if t not in results.tables]
+    if missing:
+        return (f"--kind {kind}: {results.path} has no {' or '.join(missing)} (got an older or partial "
+                "results directory; run it again with this version)")
+    return None
+
+
+def default_kinds(results: ResultsDir) -> list[str]:
+    """The kinds that suit the directory: the sweep plot for a sweep, the comparison first for a compare."""
+    order = ("sweep", "compare", "waits", "by-hour", "utilization", "trips", "lead-times", "townships")
+    return [k for k in order if applies(results, k) is None]
+
+# --- writing ----------------------------------------------------------------------------------
+
+def save(fig: Figure, path: Path, fmt: str | None = None) -> None:
+    """The figure as PNG or SVG at `path`, atomically; the same figure gives the same bytes."""
+    path = Path(path)
+    fmt = fmt or path.suffix.lstrip(".")
+    if fmt not in FORMATS:
+        raise PlotError(f"--format {fmt}: not a figure format (choose from {', '.join(FORMATS)})")
+    if fmt == "svg":
+        write_bytes(path, svg_bytes(fig, path.stem))
+        return
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    write_bytes(path, buffer.getvalue())
+
+
+def svg_bytes(fig: Figure, name: str) -> bytes:
+    """The figure as SVG: text kept as text, no date, ids salted with `name` (unique in a page of several)."""
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": f"simcenter-{name}", "svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def plot(results_dir, kinds=None, fmt: str = "png", township: str | None = None) -> list[Path]:
+    """Write the figures of `kinds` (default: `default_kinds`) into RESULTS_DIR/figures/; their paths.
+
+    `results_dir` is a path or a `ResultsDir`.
+    Everything is checked before anything is written: an unknown or unfitting kind, format or
+    township raises PlotError.
+    """
+    if fmt not in FORMATS:
+        raise PlotError(f"--format {fmt}: not a figure format (choose from {', '.join(FORMATS)})")
+    results = results_dir if isinstance(results_dir, ResultsDir) else load(results_dir)
+    if township is not None:
+        check_township(results, township)
+    kinds = list(dict.fromkeys(kinds)) if kinds else default_kinds(results)
+    if not kinds:
+        raise PlotError(f"{results.path}: nothing to plot (got none of the tables the figures need)")
+    for kind in kinds:
+        problem = applies(results, kind)
+        if problem:
+            raise PlotError(problem)
+    folder = results.path / "figures"
+    folder.mkdir(exist_ok=True)
+    written = []
+    for kind in kinds:
+        fig = KINDS[kind](results, township)
+        stem = f"{kind}-{township}" if township is not None and kind in TOWNSHIP_KINDS else kind
+        path = folder / f"{stem}.{fmt}"
+        save(fig, path, fmt)
+        written.append(path)
+    return written

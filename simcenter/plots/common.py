@@ -1,0 +1,71 @@
+"""What every kind of figure takes from the `ResultsDir`: its tables (or a PlotError saying which
+file is missing), its summary statistics, the scenarios in order, n and interval texts."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ..kpis import clip
+from ..results import OutputError
+from ..resultsdir import TABLES, ResultsDir
+
+
+MANY = 4  # more scenarios than this: legends outside the axes, fewer bands
+
+
+class PlotError(OutputError):
+    """A kind, format or township that does not fit the results directory (exit status 2)."""
+
+
+def need(results: ResultsDir, name: str, kind: str) -> pd.DataFrame:
+    """The table `name` (resultsdir.TABLES) that the figure `kind` draws; PlotError without it."""
+    frame = results.tables.get(name)
+    if frame is None:
+        raise PlotError(f"--kind {kind}: {results.path} has no {TABLES[name]} (got an older or partial "
+                        "results directory; run it again with this version)")
+    return frame
+
+
+def summary(results: ResultsDir, group: str, kpi: str) -> tuple[float, float, float, int]:
+    """The group's mean, 95% t interval and n of a KPI (the results' summary), the interval kept
+    inside the KPI's bounds (`BOUNDED`)."""
+    mean, low, high, n = results.stat(group, kpi)
+    return clipped(kpi, mean, low, high, n)
+
+
+def clipped(kpi, mean, low, high, n):
+    if kpi is not None and not math.isnan(low):
+        low, high = (float(x) for x in clip(kpi, [low, high]))
+    return mean, low, high, n
+
+
+def interval(values, kpi: str | None = None) -> tuple[float, float, float, int]:
+    """Mean, 95% t interval and n of values that are not a summary of the directory (per hour, per
+    township, per route...); with a KPI, the interval kept inside its bounds (`BOUNDED`)."""""
+    from ..stats import t_interval
+
+    return clipped(kpi, *t_interval(values))
+
+
+def n_text(frame: pd.DataFrame, per: str = "scenario") -> str:
+    counts = frame.groupby(per)["replication"].nunique() if len(frame) else pd.Series([0])
+    low, high = int(counts.min()), int(counts.max())
+    return f"n = {low} replication{'s' if high != 1 else ''} per {per}" if low == high else \
+        f"n = {low}–{high} replications per {per}"
+
+
+def scenarios_in(results: ResultsDir, frame: pd.DataFrame) -> list[str]:
+    present = [str(s) for s in frame["scenario"].unique()] if "scenario" in frame else []
+    return [s for s in results.scenarios if s in present] + [s for s in present if s not in results.scenarios]
+
+
+def all_townships_note(township: str | None) -> str:
+    return (f" All townships: this table is not kept per township, so --township {township} does not apply."
+            if township else "")
+
+
+def town_order(results: ResultsDir, town: str):
+    km = results.townships.get(town, {}).get("km_to_county")
+    return (km if km is not None else math.inf, town)

@@ -1,0 +1,218 @@
+"""Reading a results directory: one `ResultsDir` for the figures (`simcenter.plots`) and the report
+(`simcenter.report`), read by `read(path)`; neither of them opens a file of the directory itself.
+
+What it holds: the manifest; the kind of the directory by one rule (`kind_of`); the tables that
+exist (`TABLES`: Parquet and CSV files, by a short name); the groups in order (scenario names,
+baseline first, or "point N" for a sweep); the resolved scenarios (run, compare) and each
+township's name and km_to_county; the points and factors of a sweep; and the summary
+statistics (group, KPI) → (mean, low, high, n).
+
+The summary statistics are summary.csv's (written by `simcenter run`/`compare` from
+`stats.summarize` over every KPI, and by `simcenter sweep` over the experiment's KPIs of
+interest). Only what summary.csv lacks — every KPI of a directory without it, the KPIs of a sweep
+that were not of interest — is computed here, with the same function (`stats.t_interval`, 95%
+Student t over replications in replication order), so the numbers are the same either way.
+
+Errors are OutputError, one line naming the file (the CLI exits with status 2).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .results import OutputError, read_manifest
+
+TABLES = {  # short name → file
+    "kpis": "kpis.parquet",
+    "by_township": "kpis_by_township.parquet",
+    "by_hour": "kpis_by_hour.parquet",
+    "wait_histogram": "wait_histogram.parquet",
+    "cases_summary": "cases_summary.parquet",
+    "by_department": "kpis_by_department.parquet",
+    "summary": "summary.csv",
+    "comparison": "comparison.csv",
+    "effects": "effects.csv",
+}
+# Tables that get a `group` column (the scenario name, or "point N"). Not kpis_by_hour: its
+# `group` is the window group.
+GROUPED = ("kpis", "by_township", "cases_summary", "by_department")
+NOT_KPIS = {"group", "scenario", "replication", "point", "township"}
+
+Stat = tuple[float, float, float, int]  # mean, 95% low, 95% high, n
+NO_STAT: Stat = (math.nan, math.nan, math.nan, 0)
+
+
+@dataclass
+class ResultsDir:
+    """A finished results directory as read by `read`: what the figures and the report draw on."""
+
+    path: Path
+    kind: str  # "run" | "compare" | "sweep" (`kind_of`)
+    manifest: dict
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # short name (TABLES) → table, those that exist
+    scenarios: list[str] = field(default_factory=list)  # baseline first; for a sweep, empty
+    resolved: dict[str, dict] = field(default_factory=dict)  # scenario name → resolved scenario (run, compare)
+    townships: dict[str, dict] = field(default_factory=dict)  # id → {"name", "km_to_county"} (first resolved scenario)
+    points: dict[str, dict] = field(default_factory=dict)  # sweep: "point N" → factor values, in point order
+    factors: list[str] = field(default_factory=list)  # sweep: the factors that are columns of kpis
+    summary: dict[tuple[str, str], Stat] = field(default_factory=dict)  # (group, KPI) → (mean, low, high, n)
+    computed: list[str] = field(default_factory=list)  # KPIs whose summary is not in summary.csv (computed here)
+
+    @property
+    def groups(self) -> list[str]:
+        """Scenario names (baseline first), or "point N" for a sweep: the order of every table and figure."""
+        return list(self.points) if self.kind == "sweep" else list(self.scenarios)
+
+    @property
+    def reforms(self) -> list[str]:
+        return self.scenarios[1:] if self.kind == "compare" else []
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """kpis.parquet: group, scenario or point (and factors), replication, a column per KPI."""
+        return self.tables["kpis"]
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+    def rows(self, name: str) -> list[dict]:
+        """A table as records (comparison, effects); none when the file does not exist."""
+        frame = self.tables.get(name)
+        return [] if frame is None else frame.to_dict("records")
+
+    def kpi_names(self) -> list[str]:
+        skip = NOT_KPIS | set(self.factors)
+        return [c for c in self.kpis.columns if c not in skip]
+
+    def stat(self, group: str, kpi: str) -> Stat:
+        return self.summary.get((group, kpi), NO_STAT)
+
+    @property
+    def comparison_level(self) -> float:
+        """The level of each paired interval of comparison.csv (Bonferroni-adjusted)."""
+        rows = self.tables.get("comparison")
+        first = rows["level"].iloc[0] if rows is not None and len(rows) and "level" in rows else 0.95
+        return float(self.manifest.get("comparison_level") or first)
+
+    def township_ids(self) -> list[str]:
+        ids: list[str] = list(self.townships)
+        for name in ("by_township", "by_hour"):
+            frame = self.tables.get(name)
+            if frame is not None and "township" in frame:
+                ids += [str(t) for t in frame["township"].unique()]
+        return list(dict.fromkeys(ids))
+
+
+def kind_of(path: Path, manifest: dict) -> str:
+    """The one rule: a sweep's manifest names its experiment; a comparison's says so (or it has
+    comparison.csv, or several scenarios); anything else is a run."""
+    if "experiment" in manifest:
+        return "sweep"
+    named = [s for s in manifest.get("scenarios", []) if isinstance(s, dict) and "name" in s]
+    if manifest.get("command") == "compare" or (path / TABLES["comparison"]).is_file() or len(named) > 1:
+        return "compare"
+    return "run"
+
+
+def read(results_dir) -> ResultsDir:
+    """The results directory at `results_dir`; OutputError when it is not a finished one."""
+    path = Path(results_dir)
+    manifest = read_manifest(path)
+    if not (path / TABLES["kpis"]).is_file():
+        raise OutputError(f"{path}: not a results directory (got no {TABLES['kpis']})")
+    results = ResultsDir(path, kind_of(path, manifest), manifest, _tables(path))
+    kpis = results.kpis
+    if results.kind == "sweep":
+        experiment = manifest["experiment"] if isinstance(manifest["experiment"], dict) else {}
+        results.factors = [f for f in experiment.get("factors", []) if f in kpis.columns]
+        factors = {int(p["point"]): p.get("factors") or {} for p in manifest.get("points", [])
+                   if isinstance(p, dict) and "point" in p}
+        results.points = {f"point {p}": factors.get(p, {}) for p in sorted({int(p) for p in kpis["point"]})}
+    else:
+        names = [s["name"] for s in manifest.get("scenarios", []) if isinstance(s, dict) and "name" in s]
+        present = [str(s) for s in dict.fromkeys(kpis["scenario"])]
+        baseline = manifest.get("baseline")
+        order = ([baseline] if baseline in present else []) + [n for n in names if n in present and n != baseline]
+        results.scenarios = order + [s for s in present if s not in order]
+        results.resolved = _resolved(path, results.kind, results.scenarios)
+        results.townships = _townships(results.resolved)
+    for name in GROUPED:
+        frame = results.tables.get(name)
+        if frame is not None:
+            frame.insert(0, "group", _group_column(frame))
+    results.summary, results.computed = _summary(results)
+    return results
+
+
+def _tables(path: Path) -> dict[str, pd.DataFrame]:
+    tables = {}
+    for name, file in TABLES.items():
+        if not (path / file).is_file():
+            continue
+        try:
+            tables[name] = pd.read_parquet(path / file) if file.endswith(".parquet") else pd.read_csv(path / file)
+        except Exception as e:  # noqa: BLE001 - any reader error means the same to the user
+            raise OutputError(f"{path / file}: unreadable ({type(e).__name__}: {e})") from None
+    return tables
+
+
+def _group_column(frame: pd.DataFrame) -> list[str]:
+    if "scenario" in frame:
+        return [str(s) for s in frame["scenario"]]
+    return [f"point {int(p)}" for p in frame["point"]]
+
+
+def _resolved(path: Path, kind: str, names: list[str]) -> dict[str, dict]:
+    """Each scenario's resolved scenario (scenario.resolved.yaml, scenarios/NAME.resolved.yaml), those readable."""
+    import yaml
+
+    from .layout import file_stem
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 7 times faster on a large scenario
+    files = {names[0]: path / "scenario.resolved.yaml"} if kind == "run" and names else \
+        {n: path / "scenarios" / f"{file_stem(n)}.resolved.yaml" for n in names}
+    out = {}
+    for name, file in files.items():
+        try:
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict):
+            out[name] = data
+    return out
+
+
+def _townships(resolved: dict[str, dict]) -> dict[str, dict]:
+    """Each township's name and km_to_county, from the first resolved scenario that has them."""
+    for data in resolved.values():
+        try:
+            return {str(t): {"name": v.get("name") or str(t), "km_to_county": float(v.get("km_to_county") or 0)}
+                    for t, v in data["townships"].items()}
+        except (KeyError, TypeError, AttributeError, ValueError):
+            continue
+    return {}
+
+
+def _summary(results: ResultsDir) -> tuple[dict[tuple[str, str], Stat], list[str]]:
+    """summary.csv's statistics; those it lacks computed from kpis.parquet (and which KPIs they are)."""
+    from .stats import t_interval
+
+    out: dict[tuple[str, str], Stat] = {}
+    table = results.tables.get("summary")
+    if table is not None and {"kpi", "mean", "ci_low", "ci_high", "n"} <= set(table.columns):
+        for group, kpi, mean, low, high, n in zip(_group_column(table), table["kpi"], table["mean"], table["ci_low"],
+                                                  table["ci_high"], table["n"]):
+            out[(group, str(kpi))] = (float(mean), float(low), float(high), int(n))
+    frame = results.kpis.sort_values(["group", "replication"], kind="stable")
+    kpis = results.kpi_names()
+    computed = []
+    for group, rows in frame.groupby("group", sort=True):
+        for kpi in kpis:
+            if (str(group), kpi) not in out:
+                out[(str(group), kpi)] = t_interval(rows[kpi].to_numpy(float))
+                computed.append(kpi)
+    return out, list(dict.fromkeys(computed))
