@@ -100,6 +100,7 @@ def test_the_cli_kinds_are_the_modules_kinds():
     assert list(kind.type.choices) == list(plots.KINDS)
 
 
+@pytest.mark.slow  # every figure of three directories through the CLI: the full suite runs it
 def test_every_kind_is_written_as_png_and_svg(dirs, written):
     for (name, fmt), paths in written.items():
         expected = plots.default_kinds(plots.load(dirs[name])) if fmt == "png" else SVG_KINDS[1::2]
@@ -132,6 +133,7 @@ def test_saving_twice_gives_the_same_bytes(loaded, tmp_path):
     assert (tmp_path / "x" / "a.png").read_bytes() == (tmp_path / "a.png").read_bytes()
 
 
+@pytest.mark.slow  # every figure of three directories through the CLI: the full suite runs it
 def test_svgs_of_different_figures_share_no_referenced_id(written):
     """Inlined in one HTML page, a marker or clip path id used by two figures would collide."""
     def referenced(path):

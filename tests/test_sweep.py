@@ -549,6 +549,7 @@ def test_shipped_experiment_loads(path):
 # --------------------------------------------------------------------------- the Python API
 
 
+@pytest.mark.slow  # a fresh interpreter running two sweeps: the full suite runs it
 def test_python_api_returns_the_kpis_table(reference, tmp_path):
     """In a fresh interpreter (see the next test for why): the frame is kpis.parquet's, with or without `out`."""
     out = tmp_path / "out"

@@ -62,9 +62,9 @@ def finish(fig: Figure, title: str, caption: str) -> Figure:
     fig.suptitle(title, fontsize=12, fontweight="bold")
     chars = max(60, int(fig.get_figwidth() * 15))
     fig.supxlabel("\n".join(textwrap.wrap(caption, chars)), fontsize=7.5, x=0.01, ha="left", color="0.25")
-    # lay out once and keep it: constrained layout starts from the current positions, so a
-    # second draw would move things by a pixel and two saves would differ
-    fig.draw_without_rendering()
+    # lay out once (no drawing needed) and keep it: constrained layout starts from the current
+    # positions, so a second layout would move things by a pixel and two saves would differ
+    fig.get_layout_engine().execute(fig)
     fig.set_layout_engine("none")
     return fig
 
