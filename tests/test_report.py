@@ -20,7 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import pandas as pd
+
 from simcenter import report
+from simcenter.kpis import HEADLINE
 from simcenter.cli import main
 
 DATA = Path(__file__).parent / "data"
@@ -44,8 +47,10 @@ def dirs(tmp_path_factory):
     evil = base / "evil.yaml"
     text = SMALL.read_text(encoding="utf-8").replace("name: small\n", f'name: "{EVIL}"\ndescription: '
                                                      '"More G1 windows & <b>bold</b> claims"\n', 1)
-    evil.write_text(text.replace("windows: {G1: 1, G2: 1}, reviewers: 1,", "windows: {G1: 2, G2: 1}, reviewers: 1,", 1),
-                    encoding="utf-8")
+    more = "east: {cases_per_day: 60, windows: {G1: 2, G2: 1},"
+    text = text.replace("east: {cases_per_day: 60, windows: {G1: 1, G2: 1},", more, 1)
+    assert more in text  # the reform: one more G1 window in east
+    evil.write_text(text, encoding="utf-8")
     shutil.copy(SMALL, base / "small.yaml")
     (base / "exp.yaml").write_text(
         "name: report-sweep\nbase: small.yaml\ndesign: factorial\nfactors:\n  townships.east.windows.G1: [1, 2]\n"
@@ -180,7 +185,12 @@ def test_same_inputs_give_the_same_bytes(dirs, tmp_path):
 def test_findings_speak_plainly(dirs):
     text = " ".join(check(html_of(dirs["compare"])).text)
     assert "same simulated citizens" in text and "Bonferroni" in text
-    assert ("changes none of the headline KPIs detectably" in text) or re.search(r"(raises|lowers) the ", text)
+    # the reform (two G1 windows in east) is told as changing the headline KPIs whose paired
+    # interval in comparison.csv excludes 0, and only then
+    rows = pd.read_csv(dirs["compare"] / "comparison.csv")
+    changed = rows[rows["kpi"].isin(HEADLINE) & ((rows["ci_low"] > 0) | (rows["ci_high"] < 0))]
+    assert ("changes none of the headline KPIs detectably" in text) == changed.empty
+    assert len(re.findall(r"(?:raises|lowers) the ", text)) == len(changed)
     assert "Strict one-trip rate: " in " ".join(check(html_of(dirs["run"])).text)
     sweep = " ".join(check(html_of(dirs["sweep"])).text)
     assert re.search(r"Lowest mean wait: point \d \(townships\.east\.windows\.G1 = \d\), [\d.]+ min \(95% CI", sweep)
