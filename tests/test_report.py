@@ -242,6 +242,7 @@ def test_change_sentence_reads_like_a_planner_would_say_it():
     assert report.difference("trips_per_case", -0.07, -0.15, 0.002) == ("−0.070 trips", "−0.150", "+0.002")
 
 
+@pytest.mark.slow  # the whole command again (the fixture ran --report): the full suite runs it
 def test_report_command(dirs, tmp_path):
     out = tmp_path / "elsewhere.html"
     result = invoke("report", dirs["run"], "-o", out)
