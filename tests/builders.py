@@ -1,13 +1,40 @@
-"""Builders of small scenarios from plain mappings, validated like a file (levers applied).
+"""What several test modules share: the small test scenario, the command line, and builders of
+small scenarios from plain mappings, validated like a file (levers applied).
 
-A plain module, imported by the tests that build scenarios (also inside hypothesis strategies,
-where fixtures cannot go); tests/conftest.py offers the same as fixtures."""
+A plain module, imported by the tests (also inside hypothesis strategies, where fixtures cannot
+go); tests/conftest.py offers the builders as fixtures too."""
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 from simcenter.resolve import resolve as validate
+
+DATA = Path(__file__).resolve().parent / "data"
+SMALL = DATA / "small.yaml"  # two townships, two window groups, three items: the tests' scenario
+
+
+def invoke(*args):
+    """`simcenter ARGS...` in this process (click's runner); arguments may be paths or numbers."""
+    from click.testing import CliRunner
+
+    from simcenter.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def results_dirs(base: Path, commands: dict[str, list], *extra) -> dict[str, Path]:
+    """Run each command with `--out BASE/NAME` (and `extra` options); {name: its results directory}.
+    With `--report`, the command must say where it wrote the report."""
+    out = {}
+    for name, command in commands.items():
+        result = invoke(*command, "--out", base / name, *extra)
+        assert result.exit_code == 0, result.stderr
+        if "--report" in extra:
+            assert f"report: {base / name / 'report.html'}" in result.stderr.splitlines(), result.stderr
+        out[name] = base / name
+    return out
 
 
 def analytic(windows: int = 1, cases_per_day: float = 1000.0, service=None, days: int = 10, warmup: int = 1,

@@ -20,8 +20,8 @@ from simcenter.comparison import compare as compare_rows
 from simcenter.kpis import KPI_NAMES
 from simcenter.scenario import ScenarioError
 from simcenter.scenario.schema import Scenario
+from builders import SMALL
 
-SMALL = Path(__file__).parent / "data" / "small.yaml"
 TINY = ["horizon.days=2", "horizon.warmup_days=0", "horizon.drain_days=0"]  # two days of the small scenario
 
 

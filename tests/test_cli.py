@@ -12,16 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from simcenter.cli import main
 from simcenter.kpis import KPI_NAMES
+from builders import invoke
 
 SMALL = str(Path(__file__).parent / "data" / "small.yaml")
 
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from scipy import stats as scipy_stats
 
 import simcenter
-from simcenter.cli import main
 from simcenter.comparison import COMPARISON_COLUMNS, compare, library, shipped
 from simcenter.kpis import KPI_NAMES
 from simcenter.stats import bonferroni_level, paired_interval
+from builders import SMALL, invoke
 
-SMALL = Path(__file__).parent / "data" / "small.yaml"
 
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def write(path: Path, text: str) -> Path:

@@ -12,26 +12,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from simcenter import kpis as catalogue
 from simcenter.cli import main
+from builders import DATA, SMALL, invoke, results_dirs
 
 plots = pytest.importorskip("simcenter.plots")
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 
-DATA = Path(__file__).resolve().parent / "data"
-SMALL = DATA / "small.yaml"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HEADLINE = list(catalogue.HEADLINE_FIGURES)  # tests/test_kpis.py: the report's headline but the on-time rate
 SVG_KINDS = ["--kind", "compare", "--kind", "waits", "--kind", "utilization"]
 RUN_KINDS = ["waits", "by-hour", "utilization", "trips", "lead-times", "townships"]
 
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +47,7 @@ def dirs(tmp_path_factory):
         "sweep": ["sweep", DATA / "sweep_grid.yaml"],
         "sweep3": ["sweep", base / "three.yaml"],
     }
-    out = {}
-    for name, command in commands.items():
-        result = invoke(*command, "--out", base / name)
-        assert result.exit_code == 0, result.stderr
-        out[name] = base / name
-    return out
+    return results_dirs(base, commands)
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import pandas as pd
 
 from simcenter import report
 from simcenter.kpis import HEADLINE
-from simcenter.cli import main
+from builders import SMALL, invoke, results_dirs
 
-DATA = Path(__file__).parent / "data"
-SMALL = DATA / "small.yaml"
 SHORT = ["--set", "horizon.days=4", "--set", "horizon.warmup_days=1", "--set", "horizon.drain_days=5"]
 EVIL = "<script>alert(1)</script>"
 SECTION_IDS = ["findings", "comparison", "waits", "run-at-most-once", "lead-times", "resources", "townships",
@@ -35,9 +32,6 @@ SECTION_IDS = ["findings", "comparison", "waits", "run-at-most-once", "lead-time
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 CHROMIUM = shutil.which("chromium")
 
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +55,7 @@ def dirs(tmp_path_factory):
         "compare": ["compare", SMALL, evil, "-r", 2, *SHORT],
         "sweep": ["sweep", base / "exp.yaml"],
     }
-    out = {}
-    for name, command in commands.items():
-        target = base / name
-        result = invoke(*command, "--out", target, "--report")
-        assert result.exit_code == 0, result.stderr
-        assert f"report: {target / 'report.html'}" in result.stderr.splitlines()
-        out[name] = target
-    return out
+    return results_dirs(base, commands, "--report")
 
 
 def html_of(path: Path) -> str:

@@ -7,24 +7,17 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from simcenter import resultsdir
-from simcenter.cli import main
 from simcenter.results import OutputError
 from simcenter.stats import t_interval
+from builders import SMALL, invoke, results_dirs
 
-DATA = Path(__file__).parent / "data"
-SMALL = DATA / "small.yaml"
 SHORT = ["--set", "horizon.days=4", "--set", "horizon.warmup_days=1", "--set", "horizon.drain_days=5"]
 
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +33,7 @@ def dirs(tmp_path_factory):
     commands = {"run": ["run", SMALL, "-r", 2, *SHORT],
                 "compare": ["compare", base / "more.yaml", SMALL, "-r", 2, *SHORT],
                 "sweep": ["sweep", base / "exp.yaml"]}
-    out = {}
-    for name, command in commands.items():
-        result = invoke(*command, "--out", base / name)
-        assert result.exit_code == 0, result.stderr
-        out[name] = base / name
-    return out
+    return results_dirs(base, commands)
 
 
 @pytest.mark.parametrize("manifest, comparison_file, kind", [

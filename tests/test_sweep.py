@@ -29,6 +29,7 @@ from scipy import stats
 import simcenter
 from simcenter.cli import main
 from simcenter.experiment import factorial_effects, load_experiment
+from builders import DATA
 
 try:
     import distributed
@@ -39,7 +40,6 @@ needs_dask = pytest.mark.skipif(distributed is None, reason='Dask distributed ca
                                                             'pip install "simcenter[dask]" to run the Dask tests')
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
 GRID = DATA / "sweep_grid.yaml"  # 4 points × 4 replications, chunk 2: 8 tasks
 GRID_TASKS = 8
 TALLY = re.compile(r"(\d+) tasks computed, (\d+) reused")

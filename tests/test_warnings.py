@@ -13,16 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from builders import analytic
+from builders import analytic, invoke
 from simcenter import capacity
-from simcenter.cli import main
 from simcenter.resolve import load_scenario
 
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def township_scenario(name: str = "hill", review_minutes: float = 30.0, town_name: str = "Hill Town") -> dict:
