@@ -374,6 +374,7 @@ class MarketDays(Strict):
 
 class Township(Strict):
     name: str = ""
+    name_zh: str = ""  # the Chinese name (灵溪镇): figures and the report show it beside `name`
     population: NonNegative | None = None
     cases_per_day: NonNegative
     windows: dict[Id, Count]
