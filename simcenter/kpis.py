@@ -8,7 +8,7 @@ unless the name ends in `_days` (working days) or `_hours`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +29,7 @@ class KPI:
     upper: float | None = None
     headline: bool = False  # in the headline tables and findings
     group: str = ""  # the section of docs/kpis.md: cases, waiting, trips, lead, resources, costs
+    short: str = ""  # a column header of at most 6 characters, for terminal tables ("" for none)
 
 
 def _kpis_of(group: str, *rows: tuple) -> list[KPI]:
@@ -101,8 +102,17 @@ _CATALOGUE = [
               ("cost_per_case", "cost per case", "CNY", False)),
 ]
 
+# Column headers of the terminal's tables (`simcenter compare`, `run`), explained in a legend under them.
+_SHORT = {
+    "wait_mean": "wait", "served_within_15_share": "≤15min", "trips_per_case": "trips", "one_trip_rate": "1-trip",
+    "one_trip_rate_official": "offic.", "lead_days_mean": "lead", "decision_days_mean": "decide",
+    "on_time_rate": "ontime", "staff_hours": "staff", "staff_cost": "cost", "citizen_cost": "citizen",
+    "cost_per_case": "/case", "wait_p90": "wait90", "abandon_share": "abandon", "zero_trip_rate": "0-trip",
+    "lead_days_p90": "lead90", "travel_hours_per_case": "travel", "cases": "cases", "visits": "visits",
+}
+
 # Every KPI column, in the order of the tables (docs/kpis.md, "County row: every column").
-CATALOGUE: dict[str, KPI] = {k.name: k for k in _CATALOGUE}
+CATALOGUE: dict[str, KPI] = {k.name: replace(k, short=_SHORT.get(k.name, "")) for k in _CATALOGUE}
 KPI_NAMES = tuple(CATALOGUE)
 
 # The KPIs the findings and headline tables speak of: waiting, run at most once, lead and decision
@@ -127,6 +137,11 @@ def label(name: str, with_unit: bool = False) -> str:
     """'mean wait', or with its unit 'mean wait (minutes)' (no parentheses when it has none)."""
     k = kpi(name)
     return f"{k.label} ({k.unit})" if with_unit and k.unit else k.label
+
+
+def short(name: str) -> str:
+    """The column header of terminal tables: the catalogue's short label, else the column name."""
+    return kpi(name).short or name
 
 
 def unit(name: str) -> str:
