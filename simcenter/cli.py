@@ -104,8 +104,11 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
 @click.option("--json", "as_json", is_flag=True, help="print the summary and the comparison as JSON")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @click.option("--all", "every", is_flag=True, help="with no scenario named: every shipped reform, not the headline ones")
+@click.option("--kpi", "columns", multiple=True, metavar="NAME",
+              help="a KPI column of the table (repeatable; default: the headline KPIs and the staff cost)")
+@click.option("--every-kpi", is_flag=True, help="print every KPI: a table per reform with the intervals")
 @_errors_handled
-def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make_report, every):
+def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make_report, every, columns, every_kpi):
     """Compare reforms with a baseline, with common random numbers and paired-t intervals.
 
     Every scenario runs the same replications with the same seed (the baseline's), so each
@@ -120,6 +123,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
     from .comparison import HEADLINE, HEADLINE_REPLICATIONS, library, load, shipped
     from .results import capacity_warnings, prepare, write_compare
 
+    _check_kpis(columns)
     if len(scenarios) == 1:
         raise click.UsageError("give a baseline and at least one reform, or no scenario at all "
                                "to compare the shipped baseline with every shipped reform")
@@ -144,7 +148,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
     with _Progress(tasks, f"{len(loaded)} scenarios") as advance:
         result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance)
     write_compare(target, result, sys.argv, executor=result.executor, warnings=warnings)
-    _print_comparison(result, as_json)
+    _print_comparison(result, as_json, list(columns), every_kpi)
     click.echo(f"results: {target}", err=True)
     _report(target, make_report)
 
@@ -366,13 +370,17 @@ def _print_summary(rows, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .console import SCREEN, run_order
+
     n = summary[0]["n"] if summary else 0
     table = Table(title=f"{rows[0]['scenario']}: mean and 95% t-interval over {n} replications")
     for column in ("KPI", "mean", "95% CI"):
         table.add_column(column, justify="left" if column == "KPI" else "right")
-    for r in summary:
+    by_name = {r["kpi"]: r for r in summary}
+    for name in run_order(by_name):  # the headline KPIs and the staff cost first
+        r = by_name[name]
         ci = "" if math.isnan(r["ci_low"]) else f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
-        table.add_row(r["kpi"], _num(r["mean"]), ci)
+        table.add_row(name, _num(r["mean"]), ci, end_section=name == SCREEN[-1])
     Console(width=100).print(table)
 
 
@@ -388,11 +396,21 @@ def _nums(*xs: float) -> list[str]:
     return ["n/a" if x != x else format(x, spec) for x in xs]
 
 
-def _print_comparison(result, as_json: bool) -> None:
-    """KPIs × scenarios: the mean of each, and each reform's difference from the baseline with its CI.
+def _check_kpis(names) -> None:
+    """--kpi NAME: a KPI column, one line per unknown name (exit 2)."""
+    from .kpis import KPI_NAMES
+    from .scenario import ScenarioError
 
-    One table while it fits the terminal (or 120 columns when stdout is not one), else one table
-    per reform; the method (paired t, CRN, Bonferroni level) is stated below.
+    unknown = [f"--kpi {name}: a KPI column, e.g. wait_mean or staff_cost (docs/kpis.md) (got {name!r})"
+               for name in names if name not in KPI_NAMES]
+    if unknown:
+        raise ScenarioError(unknown)
+
+
+def _print_comparison(result, as_json: bool, columns: list[str] | None = None, every_kpi: bool = False) -> None:
+    """Scenarios × KPIs in one table that fits 100 columns (the headline KPIs and the staff cost,
+    or `columns`), or with `every_kpi` every KPI × scenarios: the mean of each, and each reform's
+    difference from the baseline with its CI, in tables as wide as the terminal.
     """
     import json
     import math
@@ -409,6 +427,15 @@ def _print_comparison(result, as_json: bool) -> None:
         return
     from rich.console import Console
 
+    if not every_kpi:
+        from .console import SCREEN, comparison_note, comparison_table
+
+        kpis = columns or list(SCREEN)
+        terminal = Console()  # at most 100 columns wide: it is made to fit them
+        console = Console(width=min(terminal.width, 100) if terminal.is_terminal else 100)
+        console.print(comparison_table(result, kpis))
+        console.print(comparison_note(result, kpis))
+        return
     terminal = Console()
     console = Console(width=terminal.width if terminal.is_terminal else 120)
     for chunk in _fitting(result.reforms, lambda chunk: _comparison_table(result, chunk), console):

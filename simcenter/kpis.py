@@ -8,11 +8,14 @@ unless the name ends in `_days` (working days) or `_hours`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .model.records import BALKED, COMPLETED, DROPPED, ELSEWHERE, OPEN, RENEGED, SENT_HOME, SERVED
+from .model.records import (BALKED, COMPLETED, DROPPED, ELSEWHERE, OPEN, OUT_OF_SCOPE, PICKUP, RENEGED, SENT_HOME,
+                            SERVED)
+from .model.citizen import AGENT_VISITS, CITIZEN, MOBILE_SERVICE
+from .scenario.schema import Costs
 
 @dataclass(frozen=True)
 class KPI:
@@ -20,12 +23,13 @@ class KPI:
 
     name: str  # column name, e.g. "wait_mean"
     label: str  # plain words, e.g. "mean wait"
-    unit: str  # "minutes", "working days", "hours", "share", "trips", "referrals", "files", "cases", "visits"
+    unit: str  # "minutes", "working days", "hours", "share", "trips", "referrals", "files", "cases", "visits", "CNY"
     higher_is_better: bool | None  # None: neither (counts, utilisation, staff-hours)
     lower: float | None = 0.0  # bounds of the values (None: unbounded), to keep intervals inside in figures
     upper: float | None = None
     headline: bool = False  # in the headline tables and findings
-    group: str = ""  # the section of docs/kpis.md: cases, waiting, trips, lead, resources
+    group: str = ""  # the section of docs/kpis.md: cases, waiting, trips, lead, resources, costs
+    short: str = ""  # a column header of at most 6 characters, for terminal tables ("" for none)
 
 
 def _kpis_of(group: str, *rows: tuple) -> list[KPI]:
@@ -92,10 +96,23 @@ _CATALOGUE = [
               ("staff_hours_township_review", "township reviewer staff-hours", "hours", None),
               ("staff_hours_county_review", "county reviewer staff-hours", "hours", None),
               ("staff_hours", "staff-hours", "hours", None, "headline")),
+    *_kpis_of("costs",
+              ("staff_cost", "staff cost", "CNY", None),
+              ("citizen_cost", "citizens' cost of time and travel", "CNY", False),
+              ("cost_per_case", "cost per case", "CNY", False)),
 ]
 
+# Column headers of the terminal's tables (`simcenter compare`, `run`), explained in a legend under them.
+_SHORT = {
+    "wait_mean": "wait", "served_within_15_share": "≤15min", "trips_per_case": "trips", "one_trip_rate": "1-trip",
+    "one_trip_rate_official": "offic.", "lead_days_mean": "lead", "decision_days_mean": "decide",
+    "on_time_rate": "ontime", "staff_hours": "staff", "staff_cost": "cost", "citizen_cost": "citizen",
+    "cost_per_case": "/case", "wait_p90": "wait90", "abandon_share": "abandon", "zero_trip_rate": "0-trip",
+    "lead_days_p90": "lead90", "travel_hours_per_case": "travel", "cases": "cases", "visits": "visits",
+}
+
 # Every KPI column, in the order of the tables (docs/kpis.md, "County row: every column").
-CATALOGUE: dict[str, KPI] = {k.name: k for k in _CATALOGUE}
+CATALOGUE: dict[str, KPI] = {k.name: replace(k, short=_SHORT.get(k.name, "")) for k in _CATALOGUE}
 KPI_NAMES = tuple(CATALOGUE)
 
 # The KPIs the findings and headline tables speak of: waiting, run at most once, lead and decision
@@ -122,6 +139,11 @@ def label(name: str, with_unit: bool = False) -> str:
     return f"{k.label} ({k.unit})" if with_unit and k.unit else k.label
 
 
+def short(name: str) -> str:
+    """The column header of terminal tables: the catalogue's short label, else the column name."""
+    return kpi(name).short or name
+
+
 def unit(name: str) -> str:
     return kpi(name).unit
 
@@ -139,17 +161,29 @@ def clip(name: str, values):
 def compute(records, scenario=None) -> tuple[dict, list[dict]]:
     """(county row, township rows) for one replication.
 
-    Everything needed is in `records.meta` (staffing, offices, market days); `scenario` (or the
-    staffing object older callers pass) is accepted and not used.
+    Everything but the prices is in `records.meta` (staffing, offices, market days); the cost
+    KPIs take the scenario's `costs` (the defaults without a scenario) and which items hand out
+    a result to pick up.
     """
     meta = records.meta
     towns = meta.townships
-    county = _kpis(records, None)
-    by_town = [{"township": town_id, **_kpis(records, i)} for i, town_id in enumerate(towns)]
+    prices = getattr(scenario, "costs", None) or Costs()
+    pickup_items = _pickup_items(scenario, records)
+    county = _kpis(records, None, prices, pickup_items)
+    by_town = [{"township": town_id, **_kpis(records, i, prices, pickup_items)} for i, town_id in enumerate(towns)]
     return county, by_town
 
 
-def _kpis(r, town: int | None) -> dict:
+def _pickup_items(scenario, records) -> np.ndarray:
+    """Per item position: whether its result is a certificate to pick up (or mail). Without a
+    scenario no item is: nothing is mailed."""
+    items = getattr(scenario, "items", None)
+    if items is None:
+        return np.zeros(int(records.cases["item"].max()) + 1 if len(records.cases["item"]) else 0, bool)
+    return np.array([item.result == "pickup" for item in items.values()], bool)
+
+
+def _kpis(r, town: int | None, prices: Costs, pickup_items: np.ndarray) -> dict:
     meta = r.meta
     start, end = meta.warmup_end, meta.arrivals_end
     v, c = r.visits, r.cases
@@ -161,6 +195,7 @@ def _kpis(r, town: int | None) -> dict:
     out.update(_case_kpis(c, in_case))
     out.update(_visit_kpis(v, in_visit, meta))
     out.update(_resource_kpis(r, town, start, end))
+    out.update(_cost_kpis(r, in_case, in_visit, out, prices, pickup_items))
     return {name: out[name] for name in KPI_NAMES}
 
 
@@ -292,6 +327,38 @@ def _resource_kpis(r, town, start, end) -> dict:
         "staff_hours_county_review": county_review,
         "staff_hours": windows_hours + township_review + (0.0 if town is not None else county_review),
     }
+
+
+def _cost_kpis(r, in_case, in_visit, out: dict, prices: Costs, pickup_items: np.ndarray) -> dict:
+    """Staff cost of the measurement window, and the citizens' cost of the cases in scope (and of
+    the consultations that arrived in it), in CNY (docs/kpis.md, "Costs")."""
+    c, v = r.cases, r.visits
+    handler = c["handler"]
+    staff = (out["staff_hours_windows"] * prices.window_staff_hour
+             + out["staff_hours_township_review"] * prices.township_reviewer_hour
+             + np.nan_to_num(out["staff_hours_county_review"]) * prices.county_reviewer_hour
+             + int((in_case & (handler == AGENT_VISITS)).sum()) * prices.agent_case
+             + int((in_case & (handler == MOBILE_SERVICE)).sum()) * prices.mobile_case
+             + int(_mailed(c, v, in_case, pickup_items).sum()) * prices.mail_item)
+    by_citizen = np.ones(len(v["case"]), bool)
+    if len(handler):
+        by_citizen = (v["case"] < 0) | (handler[np.maximum(v["case"], 0)] != AGENT_VISITS)
+    minutes = v["done"][in_visit & by_citizen] - v["arrive"][in_visit & by_citizen]
+    hours = (minutes.sum() + c["travel_minutes"][in_case].sum()) / 60
+    citizen = float(hours * prices.citizen_hour + c["travel_km"][in_case].sum() * prices.per_km)
+    cases = int(in_case.sum())
+    return {"staff_cost": staff, "citizen_cost": citizen,
+            "cost_per_case": (staff + citizen) / cases if cases else np.nan}
+
+
+def _mailed(c, v, in_case, pickup_items) -> np.ndarray:
+    """Cases whose result was mailed: completed by the citizen (no agent, no mobile team, in
+    scope of the township) with a result to pick up, and no pickup visit."""
+    picked_up = np.zeros(len(c["status"]), bool)
+    picked_up[v["case"][(v["purpose"] == PICKUP) & (v["case"] >= 0)]] = True
+    pickup = pickup_items[c["item"]] if len(pickup_items) else np.zeros(len(c["item"]), bool)
+    return (in_case & (c["status"] == COMPLETED) & (c["handler"] == CITIZEN) & (c["route"] != OUT_OF_SCOPE)
+            & pickup & ~picked_up)
 
 
 def _lunch_gap(sessions) -> float:

@@ -50,7 +50,7 @@ class RunResult:
 def replicate(scenario, replication: int, keep_records: bool = False, details: bool = True) -> Replication:
     """Task: one replication of a scenario, with its records if `keep_records`, its detail tables if `details`."""
     records = simulate(scenario, replication)
-    county, towns = kpis.compute(records, scenario.staffing)
+    county, towns = kpis.compute(records, scenario)
     tables = kpis.detail_tables(records) if details else {}
     return Replication(replication, county, towns, records if keep_records else None, tables)
 

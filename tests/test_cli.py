@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simcenter import kpis as kpis_module
 from simcenter.kpis import KPI_NAMES
 from builders import invoke
 
@@ -60,6 +61,14 @@ def test_run_writes_the_results_directory(runs):
     assert manifest["replications"] == 3 and manifest["scenarios"][0]["name"] == "small"
     assert len(manifest["scenarios"][0]["sha256"]) == 64 and "SeedSequence" in manifest["seed_scheme"]
     assert "wait_mean" in result.stdout and "95%" in result.stdout
+
+
+def test_run_lists_the_headline_kpis_and_the_staff_cost_first(runs):
+    from simcenter.console import SCREEN
+
+    names = [line.split()[1] for line in runs["one"][1].stdout.splitlines() if line.startswith("│ ")]
+    assert names[:len(SCREEN)] == list(SCREEN) == [*kpis_module.HEADLINE, "staff_cost"]
+    assert sorted(names) == sorted(KPI_NAMES)
 
 
 def test_same_results_whatever_the_number_of_jobs(runs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -149,14 +150,15 @@ def test_library_is_every_shipped_scenario_but_the_baseline():
 
 @pytest.fixture(scope="module")
 def runs(files, tmp_path_factory):
-    """The CLI with --jobs 1 (table) and --jobs 2 (JSON)."""
+    """The CLI with --jobs 1 (the table), --jobs 2 (JSON) and --jobs 1 again (every KPI, chosen columns)."""
     base = tmp_path_factory.mktemp("compare")
     outs = {}
-    for jobs, extra in ((1, []), (2, ["--json"])):
-        out = base / f"jobs{jobs}"
-        done = invoke("compare", SMALL, files["copy"], files["more"], "-r", 4, "--jobs", jobs, "--out", out, *extra)
+    for key, extra in ((1, []), (2, ["--json"]), (3, ["--every-kpi"]), (4, ["--kpi", "cases", "--kpi", "wait_p90"])):
+        out = base / f"run{key}"
+        done = invoke("compare", SMALL, files["copy"], files["more"], "-r", 4, "--jobs", 2 if key == 2 else 1, "--out", out,
+                      *extra)
         assert done.exit_code == 0, done.stderr
-        outs[jobs] = (out, done)
+        outs[key] = (out, done)
     return outs
 
 
@@ -189,8 +191,58 @@ def test_cli_writes_the_results_directory(runs):
     assert not [p for p in out.rglob("*.tmp")]
 
 
-def test_cli_table_states_the_method(runs):
-    stdout = runs[1][1].stdout
+def table_rows(stdout: str) -> dict[str, list[str]]:
+    """The default table's rows: {scenario: its cells}, from the header's rule to the legend."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if set(line.strip()) == {"─"})
+    rows = {}
+    for line in lines[start + 1:]:
+        if "=" in line:  # the legend
+            break
+        name, *cells = line.split()
+        rows[name] = cells
+    return rows
+
+
+def test_cli_table_is_scenarios_by_headline_kpis_with_the_significance_of_comparison_csv(runs):
+    from simcenter.console import SCREEN
+
+    out, done = runs[1]
+    rows = table_rows(done.stdout)
+    assert list(rows) == ["small", "small-copy", "small-more-windows"]
+    assert all(len(cells) == len(SCREEN) for cells in rows.values())
+    summary = pd.read_csv(out / "summary.csv").set_index(["scenario", "kpi"])["mean"]
+    # the baseline's means, shares in %: e.g. the mean wait with two decimals (it is below 10)
+    assert rows["small"][SCREEN.index("wait_mean")] == f"{summary['small', 'wait_mean']:.2f}"
+    share = SCREEN.index("served_within_15_share")
+    assert rows["small"][share] == f"{100 * summary['small', 'served_within_15_share']:.1f}"
+    comparison = pd.read_csv(out / "comparison.csv").set_index(["reform", "kpi"])
+    for reform in ("small-copy", "small-more-windows"):
+        marks = [cell.endswith("*") for cell in rows[reform]]
+        assert marks == [bool(comparison.loc[(reform, k), "significant"]) for k in SCREEN], reform
+    assert rows["small-more-windows"][SCREEN.index("staff_hours")].endswith("*")  # a window more, every replication
+    assert rows["small-copy"][SCREEN.index("wait_mean")] == "+0.00"  # the same citizens: no change at all
+    assert "1-trip = strict one-trip rate" in " ".join(done.stdout.split())
+    assert max(len(line) for line in done.stdout.splitlines()) <= 100
+
+
+def test_cli_kpi_picks_the_columns_and_every_kpi_prints_every_kpi(runs):
+    rows = table_rows(runs[4][1].stdout)
+    assert len(rows["small"]) == 2 and "cases = cases in scope; wait90 = 90th-percentile wait" in runs[4][1].stdout
+    assert rows["small-copy"][0] == rows["small-more-windows"][0] == "+0"  # the same citizens come
+    every = runs[3][1].stdout
+    assert all(f"│ {name} " in every for name in KPI_NAMES)
+
+
+def test_cli_unknown_kpi_exits_2_before_running(tmp_path):
+    done = invoke("compare", SMALL, SMALL, "--kpi", "wait_mean", "--kpi", "wiat_mean", "--out", tmp_path / "never")
+    assert done.exit_code == 2
+    assert done.stderr == "--kpi wiat_mean: a KPI column, e.g. wait_mean or staff_cost (docs/kpis.md) (got 'wiat_mean')\n"
+    assert not (tmp_path / "never").exists()
+
+
+def test_cli_every_kpi_table_states_the_method(runs):
+    stdout = runs[3][1].stdout
     assert "small-more-windows vs small" in stdout and "wait_mean" in stdout and "97.5% CI" in stdout
     assert "paired-t intervals over 4 replications with common random numbers, Bonferroni-adjusted for 2 reforms " \
            "(each at level 0.975)" in " ".join(stdout.split())
@@ -260,6 +312,24 @@ def test_cli_without_arguments_compares_the_baseline_with_the_headline_reforms(t
     manifest = json.loads((tmp_path / "headline" / "manifest.json").read_text())
     assert len(manifest["scenarios"]) == 1 + len(HEADLINE)
     assert manifest["replications"] == HEADLINE_REPLICATIONS
+
+
+@pytest.mark.slow  # the whole library (16 scenarios), about 40 s
+def test_cli_table_of_the_whole_library_fits_a_screen(tmp_path):
+    """`compare --all` at COLUMNS=100: one table of at most 40 lines, none wider than 100, whose
+    marks are comparison.csv's."""
+    from simcenter.console import SCREEN
+
+    out = tmp_path / "library"
+    done = subprocess.run([sys.executable, "-m", "simcenter", "compare", "--all", "-r", "2", *SHORT, "--out", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"}, check=True)
+    lines = done.stdout.splitlines()
+    assert len(lines) <= 40 and max(len(line) for line in lines) <= 100, done.stdout
+    rows = table_rows(done.stdout)
+    assert len(rows) == 1 + len(library())
+    comparison = pd.read_csv(out / "comparison.csv").set_index(["reform", "kpi"])
+    for reform, cells in list(rows.items())[1:]:
+        assert [c.endswith("*") for c in cells] == [bool(comparison.loc[(reform, k), "significant"]) for k in SCREEN]
 
 
 @pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it

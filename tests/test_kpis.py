@@ -11,7 +11,9 @@ import pytest
 
 from simcenter import kpis
 from simcenter.model.records import (CASE_COLUMNS, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, IMMEDIATE, OPEN,
-                                     OUT_OF_SCOPE, SERVED, VISIT_COLUMNS, Records, RENEGED, RunMeta, TOWNSHIP)
+                                     OUT_OF_SCOPE, PICKUP, SERVED, SUBMIT, VISIT_COLUMNS, Records, RENEGED, RunMeta,
+                                     TOWNSHIP)
+from simcenter.scenario.schema import Scenario
 
 DAY = 1440
 W, E = DAY, 3 * DAY  # measurement window: days 1 and 2
@@ -232,6 +234,58 @@ def test_window_utilization_counts_busy_time_in_the_window():
     assert b["window_utilization_mean"] == pytest.approx(10 / 420)  # the seasonal window; standby left out
 
 
+# --- costs ------------------------------------------------------------------------------------------
+
+PRICES = {"window_staff_hour": 50, "township_reviewer_hour": 80, "county_reviewer_hour": 100, "citizen_hour": 24,
+          "per_km": 0.5, "mail_item": 12, "agent_case": 20, "mobile_case": 40}
+# item 0 hands out nothing, item 1 a certificate to pick up (or mailed)
+PRICED = Scenario.model_validate({
+    "departments": {"D": {}}, "window_groups": {"G": ["D"]}, "costs": PRICES,
+    "townships": {"a": {"cases_per_day": 1, "windows": {"G": 1}}},
+    "items": {"i0": {"department": "D", "weight": 1, "route": "immediate", "window_minutes": 5},
+              "i1": {"department": "D", "weight": 1, "route": "immediate", "window_minutes": 5, "result": "pickup"}}})
+COST_CASES = [
+    dict(item=1, travel_minutes=60.0, travel_km=10.0),  # 0: a, no pickup visit: mailed
+    dict(item=1, trips=2, travel_minutes=60.0, travel_km=10.0),  # 1: a, picked up (its visit below)
+    dict(handler=1, trips=0),  # 2: a, a village agent's case: its visit is not the citizen's time
+    dict(handler=2, trips=0),  # 3: a, the mobile team's
+    dict(item=1, created=100.0, travel_minutes=600.0, travel_km=99.0),  # 4: warm-up: left out
+    dict(township=1, item=1, route=OUT_OF_SCOPE, travel_minutes=90.0, travel_km=40.0),  # 5: b, redirected: no mail
+]
+COST_VISITS = STAFF_VISITS + [  # consultations in scope: 120 minutes in the hall at a, 75 at b
+    served(0, 0, W + 800, 5, 3, case=1, purpose=PICKUP),  # 8 minutes
+    served(0, 0, W + 600, 10, 10, case=2, purpose=SUBMIT),  # the agent's 20 minutes: not counted
+    {"township": 0, "case": 0, "purpose": SUBMIT, "arrive": W + 550, "done": W + 580, "outcome": RENEGED,
+     "window": -1},  # waited 30 minutes, then left
+]
+
+
+def test_costs_by_hand():
+    county, (a, b) = kpis.compute(build(visits=COST_VISITS, cases=COST_CASES), PRICED)
+    # staff-hours as in test_staff_hours_parts × the hourly prices, + one mailed result, one agent
+    # case and one mobile case at a
+    assert county["staff_cost"] == pytest.approx(2430 / 60 * 50 + 35 * 80 + 56 * 100 + 12 + 20 + 40)
+    assert a["staff_cost"] == pytest.approx(1955 / 60 * 50 + 28 * 80 + 12 + 20 + 40)
+    assert b["staff_cost"] == pytest.approx(475 / 60 * 50 + 7 * 80)  # no county reviewers in a township row
+    # hall minutes (a: 120 + 8 + 30, b: 75) + travel minutes (60 + 60, b: 90) at 24 an hour, km at 0.5
+    assert county["citizen_cost"] == pytest.approx((158 + 75 + 120 + 90) / 60 * 24 + 60 * 0.5)
+    assert a["citizen_cost"] == pytest.approx((158 + 120) / 60 * 24 + 20 * 0.5)
+    assert b["citizen_cost"] == pytest.approx((75 + 90) / 60 * 24 + 40 * 0.5)
+    assert county["cost_per_case"] == pytest.approx((county["staff_cost"] + county["citizen_cost"]) / 5)
+    assert a["cost_per_case"] == pytest.approx((a["staff_cost"] + a["citizen_cost"]) / 4)
+    assert b["cost_per_case"] == pytest.approx((b["staff_cost"] + b["citizen_cost"]) / 1)
+
+
+def test_costs_without_a_scenario_take_the_default_prices_and_mail_nothing():
+    from simcenter.scenario.schema import Costs
+
+    county, _ = kpis.compute(build(visits=COST_VISITS, cases=COST_CASES))
+    p = Costs()
+    assert county["staff_cost"] == pytest.approx(2430 / 60 * p.window_staff_hour + 35 * p.township_reviewer_hour
+                                                 + 56 * p.county_reviewer_hour + p.agent_case + p.mobile_case)
+    assert math.isnan(kpis.compute(build())[0]["cost_per_case"])  # no cases
+
+
 # --- rows and tables -------------------------------------------------------------------------------
 
 def test_rows_have_every_kpi_in_order():
@@ -287,17 +341,17 @@ def test_docs_name_the_headline_kpis():
 def test_the_catalogue_is_the_kpi_columns_in_order():
     assert tuple(kpis.CATALOGUE) == kpis.KPI_NAMES
     assert all(name == k.name for name, k in kpis.CATALOGUE.items())
-    assert len(kpis.KPI_NAMES) == 46 and len(set(kpis.KPI_NAMES)) == 46
+    assert len(kpis.KPI_NAMES) == 49 and len(set(kpis.KPI_NAMES)) == 49
 
 
 def test_every_kpi_has_a_label_a_unit_and_sound_bounds():
-    units = {"minutes", "working days", "hours", "share", "trips", "referrals", "files", "cases", "visits"}
+    units = {"minutes", "working days", "hours", "share", "trips", "referrals", "files", "cases", "visits", "CNY"}
     labels = [k.label for k in kpis.CATALOGUE.values()]
     assert len(set(labels)) == len(labels)  # no two KPIs read alike
     for name, k in kpis.CATALOGUE.items():
         assert k.label.strip() and k.label == k.label.strip() and "_" not in k.label, name
         assert k.unit in units, name
-        assert k.group in {"cases", "waiting", "trips", "lead", "resources"}, name
+        assert k.group in {"cases", "waiting", "trips", "lead", "resources", "costs"}, name
         assert k.higher_is_better in (True, False, None), name
         assert k.lower == 0.0, name  # every KPI is a count, a time, a share or a mean of counts
         if name.endswith(("_share", "_rate", "_official")):
@@ -306,7 +360,7 @@ def test_every_kpi_has_a_label_a_unit_and_sound_bounds():
             assert (k.unit, k.upper) == ("share", None), name
         else:
             assert k.unit != "share" and k.upper is None, name
-        if k.unit in ("cases", "visits") or "utilization" in name or name.startswith("staff_hours"):
+        if k.unit in ("cases", "visits") or "utilization" in name or name.startswith("staff_"):
             assert k.higher_is_better is None, name  # neither: demand, load and cost
     assert kpis.kpi("wait_mean").higher_is_better is False and kpis.kpi("one_trip_rate").higher_is_better is True
     assert kpis.label("wait_mean", with_unit=True) == "mean wait (minutes)"

@@ -468,6 +468,20 @@ class Staffing(Strict):
     supplement_prob: Annotated[float, Field(ge=0, lt=1)] = 0.0  # township files sent back for supplements (补正)
 
 
+class Costs(Strict):
+    """Prices for the cost KPIs (CNY): they do not change the model. The defaults are the
+    Cangnan assumptions of scenarios/baseline.yaml (docs/data.md gives their ranges)."""
+
+    window_staff_hour: NonNegative = 60  # per window staff-hour
+    township_reviewer_hour: NonNegative = 90  # per township reviewer staff-hour
+    county_reviewer_hour: NonNegative = 100  # per county reviewer staff-hour
+    citizen_hour: NonNegative = 25  # value of an hour of a citizen's time
+    per_km: NonNegative = 0.8  # per km travelled by a citizen
+    mail_item: NonNegative = 15  # per result mailed
+    agent_case: NonNegative = 30  # per case handled by a village agent
+    mobile_case: NonNegative = 60  # per case handled by the mobile team
+
+
 Reform = dict[str, dict[str, Any] | None]  # {lever: params}; null or {} means the defaults
 
 
@@ -487,6 +501,7 @@ class Scenario(Strict):
     county: County = County()
     service: Service = Service()
     staffing: Staffing = Staffing()
+    costs: Costs = Costs()
     reforms: list[Reform] = []  # levers to apply, in order (simcenter.reforms)
     reforms_applied: list[Reform] = []  # levers already applied: a record, never applied again
 
