@@ -40,7 +40,7 @@ def windows_found(data: dict, target: str, replications: int = 10) -> tuple[int,
 
 
 @pytest.mark.parametrize("start, days, replications", [
-    (4, 3, 6),
+    (4, 2, 5),
     pytest.param(7, 6, 10, marks=pytest.mark.slow),
 ], ids=["from-below", "from-above"])
 def test_mmc_township_gets_the_erlang_c_answer(start, days, replications):
