@@ -348,3 +348,24 @@ def sweep(experiment: str | os.PathLike[str], *, out: str | os.PathLike[str] | N
         if out:
             write_sweep(target, spec, outcome, ["simcenter.sweep", str(experiment)])
         return pd.read_parquet(target / "kpis.parquet")
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def staff(scenario: str | os.PathLike[str] | Scenario, targets: Iterable[str], *, townships: Iterable[str] = (),
+          replications: int = 10, jobs: int = 1, seed: int | None = None, sets: Iterable[str] = ()):
+    """The fewest windows and township reviewers meeting every target, township by township
+    (docs/staffing.md); returns a `staffing.StaffingResult` (`.rows()`: staffing.csv, `.candidates`:
+    every candidate tried, `.staffed`: the scenario with the staffing).
+
+    >>> simcenter.staff("baseline", ["wait_p90<=15"], jobs=2).rows()   # doctest: +SKIP
+    """
+    from . import staffing
+    from .comparison import load
+
+    sets = _as_list(sets)
+    _check([scenario], sets, None, seed)
+    (loaded,) = load(scenario, (), sets, None, seed)
+    wanted = staffing.parse_targets(list(targets))
+    return staffing.search(loaded, wanted, list(townships) or None, replications, jobs)

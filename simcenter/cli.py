@@ -298,6 +298,89 @@ def schema():
     click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
 
 
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("-t", "--target", "targets", multiple=True, required=True, metavar="KPI<=VALUE",
+              help="a township KPI bound, e.g. wait_p90<=15 or served_within_15_share>=0.9 (repeatable)")
+@click.option("--township", "townships", multiple=True, metavar="ID", help="only this township (repeatable)")
+@click.option("-r", "--replications", type=click.IntRange(2, 100_000), default=10, show_default=True,
+              help="replications of every candidate (at least 2: the decision needs an interval)")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
+@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
+              help="worker processes (0 = one per core)")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead of local processes")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
+@click.option("-o", "--out", type=click.Path(), help="results directory (default: results/staff-TIMESTAMP)")
+@click.option("--force", is_flag=True, help="write into a non-empty --out")
+@_errors_handled
+def staff(scenario, targets, townships, replications, seed, jobs, scheduler, sets, out, force):
+    """Find the fewest windows and township reviewers meeting every target, township by township.
+
+    A target is met only when the far end of its 95% t interval over the replications is inside
+    the bound. Reviewers are searched in steps of 0.5 posts. See docs/staffing.md.
+    """
+    import time
+    from pathlib import Path
+
+    from . import staffing
+    from .results import capacity_warnings, prepare
+    from .resolve import load_scenario
+    from .scenario.load import did_you_mean
+
+    if jobs != 1 and scheduler:
+        raise click.UsageError("give either --jobs or --scheduler")
+    try:
+        wanted = staffing.parse_targets(targets)
+    except staffing.TargetError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
+    spec = load_scenario(scenario, _sets(sets, None, seed))
+    unknown = [t for t in townships if t not in spec.townships]
+    if unknown:
+        for t in unknown:
+            click.echo(f"--township {t}: {did_you_mean(t, spec.townships).replace('a known key', 'a township id')} "
+                       f"(got {t})", err=True)
+        sys.exit(2)
+    target = prepare(Path(out) if out else _default_out("staff"), force)
+    warnings = _warn(capacity_warnings([spec]))
+    started = time.perf_counter()
+    result = staffing.search(spec, wanted, list(dict.fromkeys(townships)) or None, replications, jobs, scheduler,
+                             say=lambda message: click.echo(message, err=True))
+    staffing.write(target, result, sys.argv, warnings)
+    _print_staffing(result)
+    click.echo(f"{result.runs} county runs of {replications} replications in {time.perf_counter() - started:.1f} s "
+               f"({result.executor})", err=True)
+    click.echo(f"results: {target}", err=True)
+
+
+def _print_staffing(result) -> None:
+    """Township × window group: windows and reviewers before → after, each target's mean [95% CI], met."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .staffing import DECISION_RULE, REVIEWER_STEP
+
+    table = Table(title=f"{result.scenario.name}: the fewest staff meeting {', '.join(map(str, result.targets))}")
+    for column in ("township", "group", "windows", "reviewers", *map(str, result.targets), "met"):
+        table.add_column(column, justify="left" if column in ("township", "group") else "right")
+    for s in result.searches:
+        windows, reviewers = s.candidate
+        evaluation, met = result.final[s.township], result.met(s.township)
+        for k, (group, before) in enumerate(s.windows_before.items()):
+            cells = [s.township if k == 0 else "", group, f"{before} → {windows.get(group, 0)}"]
+            if k == 0:
+                cells.append(f"{s.reviewers_before:g} → {reviewers:g}")
+                for t in result.targets:
+                    mean, low, high = _nums(*evaluation.kpis[t.kpi][:3])
+                    cells.append(f"{mean} [{low}, {high}]")
+                cells.append(("yes" if all(met.values()) else "no") + (" (search limit)" if s.gave_up else ""))
+            table.add_row(*cells + [""] * (len(table.columns) - len(cells)))
+    console = Console(width=max(120, Console().width))
+    console.print(table)
+    console.print(f"mean [95% t interval] over {result.replications} replications with common random numbers; "
+                  f"{DECISION_RULE}; reviewers in steps of {REVIEWER_STEP:g}.")
+
+
 def _warn(lines: list[str]) -> list[str]:
     """Print warning lines on stderr as plain text and return them unchanged (for the manifest).
 
