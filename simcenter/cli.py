@@ -310,7 +310,8 @@ def plot(results_dir, kinds, fmt, township):
     Kinds: waits (share served within x minutes), by-hour (waits and queue by clock hour),
     utilization (window group × hour heatmap), compare (paired differences from the baseline),
     trips (trips per case, one-trip rates), lead-times (lead days by route), townships
-    (headline KPIs per township, remote vs near), sweep (a KPI against the factors).
+    (headline KPIs per township, remote vs near), sweep (a KPI against the factors), tornado (a
+    sensitivity's effect per input, one file per reform).
     """
     from . import plots
 

@@ -59,7 +59,7 @@ class Input:
 
 
 class InputError(Exception):
-    """An input cannot vary in this scenario: (key path, what was expected, what was found)."""
+    """An input cannot vary in this scenario: (key path, what was expected, a description of what was found)."""
 
     def __init__(self, path: tuple[str, ...], expected: str, got):
         super().__init__(expected)
@@ -102,7 +102,7 @@ def _patience(document: dict, scenario, value: float) -> None:
     dist = scenario.behaviour.patience_minutes
     if dist is None or not hasattr(dist, "mean"):
         raise InputError(("behaviour", "patience_minutes"), "a patience distribution with a mean to vary",
-                         "none" if dist is None else dist.dist)
+                         "none" if dist is None else f"a {dist.dist} distribution")
     _put(document, ("behaviour", "patience_minutes"), {**_dist(dist), "mean": value})
 
 
@@ -146,7 +146,8 @@ def _demand(document: dict, scenario, f: float) -> None:
 
 def _matter_share(document: dict, scenario, value: float) -> None:
     if not scenario.demand.matters:
-        raise InputError(("demand", "matters"), "one-matter bundles for the one-matter share to act on", "none")
+        raise InputError(("demand", "matters"), "one-matter bundles for the one-matter share to act on",
+                         "none")
     _put(document, ("demand", "matter_share"), value)
 
 
@@ -212,6 +213,7 @@ def perturbed(source: Source, item: Input, value: float):
     the levers applied (simcenter.resolve), every problem located and naming the input."""
     from .resolve import resolve
     from .scenario.load import ScenarioError, locate, problem
+    from .scenario.schema import Said
 
     document = copy.deepcopy(source.document)
     where = f" (with --input {item.name} at {item.value_text(value)})"
@@ -220,7 +222,7 @@ def perturbed(source: Source, item: Input, value: float):
         item.change(document, source.scenario, value)
         return resolve(document, source.marks, file)
     except InputError as e:
-        raise ScenarioError([problem(locate(e.path, source.marks, file)[1], e.path, e.expected + where, e.got)]) \
+        raise ScenarioError([problem(locate(e.path, source.marks, file)[1], e.path, e.expected + where, Said(e.got))]) \
             from None
     except ScenarioError as e:
         raise ScenarioError([line + where for line in e.problems]) from None
