@@ -8,13 +8,11 @@ import math
 
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import PercentFormatter
 
-from ..kpis import is_share, label, unit
 from ..layout import file_stem
 from ..resultsdir import ResultsDir
 from .common import need
-from .style import OKABE_ITO, figure, finish, subplot_grid
+from .style import OKABE_ITO, difference_axis, figure, finish, subplot_grid
 
 LOW, HIGH = OKABE_ITO[0], OKABE_ITO[1]  # blue, vermillion: told apart with any colour vision
 
@@ -73,12 +71,7 @@ def _panel(ax, rows, kpi: str, names: list[str], inputs: dict) -> None:
     ax.set_yticks(range(len(spans)))
     ax.set_yticklabels([_input_label(inputs.get(name, {"label": name}), name) for _, name, _, _ in spans], fontsize=8)
     ax.set_ylim(-0.6, len(spans) - 0.4)
-    ax.set_title(label(kpi), fontsize=10)
-    if is_share(kpi):
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None, symbol=""))
-        ax.set_xlabel("reform − baseline (percentage points)", fontsize=8)
-    else:
-        ax.set_xlabel(f"reform − baseline ({unit(kpi)})", fontsize=8)
+    difference_axis(ax, kpi)
     ax.grid(axis="x", alpha=0.3)
 
 
