@@ -154,6 +154,99 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
 
 
 @main.command()
+@click.argument("reforms", nargs=-1, metavar="[REFORM...]")
+@click.option("--baseline", default="baseline", show_default=True, help="the baseline scenario (a file or a shipped name)")
+@click.option("--all", "every", is_flag=True, help="every shipped reform (default: the headline reforms)")
+@click.option("--input", "inputs", multiple=True, metavar="NAME",
+              help="an uncertain input to vary (repeatable; default: all, see docs/sensitivity.md)")
+@click.option("--kpi", "kpis", multiple=True, metavar="NAME", help="a KPI to report (repeatable; default: the headline KPIs)")
+@click.option("-r", "--replications", type=click.IntRange(1, 100_000),
+              help="replications of every scenario (default: the baseline's; 3 for the headline reforms)")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed of every scenario (default: the baseline's)")
+@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
+              help="worker processes (0 = one per core)")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a key in every scenario (repeatable)")
+@click.option("-o", "--out", type=click.Path(), help="results directory (default: results/sensitivity-TIMESTAMP)")
+@click.option("--force", is_flag=True, help="write into a non-empty --out")
+@_errors_handled
+def sensitivity(reforms, baseline, every, inputs, kpis, replications, seed, jobs, sets, out, force):
+    """Does the comparison hold if the assumptions are wrong? Vary each uncertain input alone.
+
+    Each input (patience, review work, generalist slowdown, incomplete documents, sign-off days,
+    market-day factor, demand level, one-matter share, referrals) is set to its low and then its
+    high value while the others keep their central values; the baseline and every reform run
+    with common random numbers each time. Prints each reform's effect on each KPI at the central
+    values, its range over the inputs, and the inputs that flip its sign or the ranking of the
+    reforms; writes sensitivity.csv and a tornado figure per reform (see docs/sensitivity.md).
+    """
+    from pathlib import Path
+
+    from . import sensitivity as design
+    from .comparison import HEADLINE, HEADLINE_REPLICATIONS, library, shipped
+    from .kpis import CATALOGUE
+    from .kpis import HEADLINE as HEADLINE_KPIS
+    from .results import prepare, write_sensitivity
+    from .scenario import ScenarioError
+
+    if every and reforms:
+        raise click.UsageError("--all varies the shipped library: name no reform with it")
+    known = ", ".join(design.INPUTS)
+    problems = [f"--input {n}: one of {known} (got {n!r})" for n in inputs if n not in design.INPUTS]
+    problems += [f"--kpi {k}: a KPI of docs/kpis.md, e.g. {', '.join(HEADLINE_KPIS[:3])} (got {k!r})"
+                 for k in kpis if k not in CATALOGUE]
+    if problems:
+        raise ScenarioError(problems)
+    if not reforms:
+        names = library() if every else [name for name in HEADLINE if name in library()]
+        reforms = [shipped(name) for name in names]
+        if not every and replications is None:
+            replications = HEADLINE_REPLICATIONS
+    plan = design.plan(baseline, list(reforms), design.chosen(inputs), sets, replications, seed, explicit=bool(inputs))
+    _warn(plan.skipped)
+    target = prepare(Path(out) if out else _default_out("sensitivity"), force)
+    warnings = _warn(design.warnings(plan))
+    scenarios = plan.distinct()
+    with _Progress(len(scenarios) * plan.replications, f"{len(scenarios)} scenarios") as advance:
+        result = design.run(plan, list(dict.fromkeys(kpis)) or list(HEADLINE_KPIS), jobs=jobs, progress=advance)
+    write_sensitivity(target, result, sys.argv, warnings=warnings)
+    _print_sensitivity(result)
+    from . import plots
+
+    for path in plots.plot(target, ["tornado"]):
+        click.echo(f"figure: {path}", err=True)
+    click.echo(f"results: {target}", err=True)
+
+
+def _print_sensitivity(result) -> None:
+    """Per reform and KPI: the central effect, its range over the inputs, and what flips its sign;
+    per KPI: the ranking of the reforms and the inputs that change it."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .sensitivity import ranking_changes, robustness
+
+    table = Table(title=f"{', '.join(result.reforms)} vs {result.baseline}: effect (reform − baseline) "
+                        f"as each input moves alone over its range")
+    for column in ("reform", "KPI", "central effect", "range over inputs", "sign"):
+        table.add_column(column, justify="left" if column in ("reform", "KPI", "sign") else "right")
+    for r in robustness(result.rows):
+        low, high = _nums(r.low, r.high)
+        sign = "holds" if not r.flips else "flips: " + ", ".join(
+            f"{f}{' *' if f in r.significant_flips else ''}" for f in r.flips)
+        table.add_row(r.reform, r.kpi, _num(r.central), f"[{low}, {high}]", sign)
+    console = Console(width=Console().width if Console().is_terminal else 140)
+    console.print(table)
+    if len(result.reforms) > 1:
+        for kpi in result.kpis:
+            order, changed = ranking_changes(result.rows, kpi)
+            console.print(f"{kpi}: ranking {' > '.join(order)}; "
+                          + (f"changes under {', '.join(changed)}" if changed else "holds under every input"))
+    inputs = "; ".join(f"{i.name} ({i.range_text()})" for i in result.plan.inputs)
+    console.print(f"{result.central.method.replace('paired-t intervals', 'paired-t intervals at the central values')}. "
+                  f"Inputs varied one at a time: {inputs}. * the flipped effect's interval excludes 0.")
+
+
+@main.command()
 @click.argument("experiment", type=click.Path(dir_okay=False))
 @click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
               help="local worker processes (0 = one per core)")
@@ -209,7 +302,7 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
 @click.argument("results_dir", type=click.Path(file_okay=False), metavar="RESULTS_DIR")
 @click.option("-k", "--kind", "kinds", multiple=True,
               type=click.Choice(["waits", "by-hour", "utilization", "compare", "trips", "lead-times", "townships",
-                                 "sweep"]),
+                                 "sweep", "tornado"]),
               help="a figure to draw (repeatable; default: those that suit the directory)")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True,
               help="file format")
@@ -221,7 +314,8 @@ def plot(results_dir, kinds, fmt, township):
     Kinds: waits (share served within x minutes), by-hour (waits and queue by clock hour),
     utilization (window group × hour heatmap), compare (paired differences from the baseline),
     trips (trips per case, one-trip rates), lead-times (lead days by route), townships
-    (headline KPIs per township, remote vs near), sweep (a KPI against the factors).
+    (headline KPIs per township, remote vs near), sweep (a KPI against the factors), tornado (a
+    sensitivity's effect per input, one file per reform).
     """
     from . import plots
 

@@ -274,6 +274,36 @@ def write_compare(out: Path, comparison, argv, executor: str, warnings: list[str
         manifest(comparison.scenarios, argv, comparison.replications, executor, extra, warnings), indent=2) + "\n")
 
 
+def write_sensitivity(out: Path, result, argv, warnings: list[str] | None = None) -> None:
+    """Everything `simcenter sensitivity` leaves behind, manifest last: sensitivity.csv and the
+    central scenarios resolved (with the capacity `warnings`, computed from them when not given)."""
+    import pandas as pd
+
+    from .sensitivity import COLUMNS, method_text
+
+    plan, central = result.plan, result.central
+    (out / "scenarios").mkdir(exist_ok=True)
+    for scenario in central.scenarios:
+        write_text(out / "scenarios" / f"{file_stem(scenario.name)}.resolved.yaml", resolved_yaml(scenario))
+    write_table(out / "sensitivity.csv", pd.DataFrame(result.rows, columns=list(COLUMNS)))
+    extra = {
+        "command": "sensitivity",
+        "baseline": central.baseline,
+        "reforms": central.reforms,
+        "kpis": result.kpis,
+        "design": "one at a time: each input at its low and high value, every other input at its central value",
+        "inputs": [i.describe(plan.values[(i.name, "central")]) for i in plan.inputs],
+        "common_random_numbers": f"every scenario runs replications 0..{central.replications - 1} "
+                                 f"with seed {central.seed}; pairs are matched by replication",
+        "comparison_method": method_text(central.replications, len(central.reforms), central.level,
+                                         len(plan.inputs)),
+        "comparison_level": central.level,
+        "seed": central.seed,
+    }
+    write_text(out / "manifest.json", json.dumps(
+        manifest(central.scenarios, argv, central.replications, result.executor, extra, warnings), indent=2) + "\n")
+
+
 def write_sweep(out: Path, experiment, outcome, argv, warnings: list[str] | None = None) -> None:
     """Everything `simcenter sweep` leaves beside its shards, manifest last (with the capacity
     `warnings`, computed from the points when not given)."""

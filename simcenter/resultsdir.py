@@ -36,6 +36,7 @@ TABLES = {  # short name → file
     "summary": "summary.csv",
     "comparison": "comparison.csv",
     "effects": "effects.csv",
+    "sensitivity": "sensitivity.csv",
 }
 # Tables that get a `group` column (the scenario name, or "point N"). Not kpis_by_hour: its
 # `group` is the window group.
@@ -51,7 +52,7 @@ class ResultsDir:
     """A finished results directory as read by `read`: what the figures and the report draw on."""
 
     path: Path
-    kind: str  # "run" | "compare" | "sweep" (`kind_of`)
+    kind: str  # "run" | "compare" | "sweep" | "sensitivity" (`kind_of`)
     manifest: dict
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # short name (TABLES) → table, those that exist
     scenarios: list[str] = field(default_factory=list)  # baseline first; for a sweep, empty
@@ -69,7 +70,7 @@ class ResultsDir:
 
     @property
     def reforms(self) -> list[str]:
-        return self.scenarios[1:] if self.kind == "compare" else []
+        return self.scenarios[1:] if self.kind in ("compare", "sensitivity") else []
 
     @property
     def kpis(self) -> pd.DataFrame:
@@ -108,10 +109,12 @@ class ResultsDir:
 
 
 def kind_of(path: Path, manifest: dict) -> str:
-    """The one rule: a sweep's manifest names its experiment; a comparison's says so (or it has
-    comparison.csv, or several scenarios); anything else is a run."""
+    """The one rule: a sweep's manifest names its experiment; a sensitivity's says so; a comparison's
+    says so (or it has comparison.csv, or several scenarios); anything else is a run."""
     if "experiment" in manifest:
         return "sweep"
+    if manifest.get("command") == "sensitivity":
+        return "sensitivity"
     named = [s for s in manifest.get("scenarios", []) if isinstance(s, dict) and "name" in s]
     if manifest.get("command") == "compare" or (path / TABLES["comparison"]).is_file() or len(named) > 1:
         return "compare"
@@ -122,6 +125,8 @@ def read(results_dir) -> ResultsDir:
     """The results directory at `results_dir`; OutputError when it is not a finished one."""
     path = Path(results_dir)
     manifest = read_manifest(path)
+    if kind_of(path, manifest) == "sensitivity":
+        return _sensitivity(path, manifest)
     if not (path / TABLES["kpis"]).is_file():
         raise OutputError(f"{path}: not a results directory (got no {TABLES['kpis']})")
     results = ResultsDir(path, kind_of(path, manifest), manifest, _tables(path))
@@ -145,6 +150,20 @@ def read(results_dir) -> ResultsDir:
         if frame is not None:
             frame.insert(0, "group", _group_column(frame))
     results.summary, results.computed = _summary(results)
+    return results
+
+
+def _sensitivity(path: Path, manifest: dict) -> ResultsDir:
+    """A sensitivity directory: sensitivity.csv (no replication tables), the baseline and reforms, and
+    the inputs with their ranges (in the manifest)."""
+    if not (path / TABLES["sensitivity"]).is_file():
+        raise OutputError(f"{path}: not a sensitivity results directory (got no {TABLES['sensitivity']})")
+    results = ResultsDir(path, "sensitivity", manifest, _tables(path))
+    reforms = [str(r) for r in dict.fromkeys(results.tables["sensitivity"]["reform"])]
+    baseline = manifest.get("baseline")
+    results.scenarios = ([str(baseline)] if baseline else []) + reforms
+    results.resolved = _resolved(path, "sensitivity", results.scenarios)
+    results.townships = _townships(results.resolved)
     return results
 
 

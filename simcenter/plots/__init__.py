@@ -36,6 +36,8 @@ from .common import PlotError
 from .comparison import compare, lead_times, trips
 from .style import OKABE_ITO  # noqa: F401 - the palette, for tests and callers
 from .sweeps import sweep
+from .tornado import figures as tornado_figures
+from .tornado import tornado
 from .towns import townships
 from .waiting import by_hour, utilization, waits
 
@@ -55,7 +57,9 @@ KINDS: dict[str, Callable[[ResultsDir, str | None], Figure]] = {
     "lead-times": lead_times,
     "townships": townships,
     "sweep": sweep,
+    "tornado": tornado,
 }
+MULTIPLE = {"tornado": tornado_figures}  # kinds drawn as several files, figures/KIND-NAME.FORMAT
 
 
 def load(results_dir) -> ResultsDir:
@@ -73,6 +77,7 @@ NEEDS = {  # kind → tables it reads
     "lead-times": ("cases_summary",),
     "townships": ("by_township",),
     "sweep": ("kpis",),
+    "tornado": ("sensitivity",),
 }
 TOWNSHIP_KINDS = ("by-hour", "utilization", "compare", "sweep")  # those --township restricts
 
@@ -88,7 +93,13 @@ def applies(results: ResultsDir, kind: str) -> str | None:
     """None if `kind` can be drawn from `results`, else why not (one line)."""
     if kind not in KINDS:
         return f"--kind {kind}: no such kind (choose from {', '.join(KINDS)})"
-    if kind == "sweep":
+    if kind == "tornado" or results.kind == "sensitivity":
+        if (kind == "tornado") != (results.kind == "sensitivity"):
+            return (f"--kind {kind}: not for a {results.kind} directory (tornado figures are drawn from "
+                    "`simcenter sensitivity`, and only they)")
+        if not results.reforms:
+            return f"--kind tornado: {results.path} varies no reform"
+    elif kind == "sweep":
         if results.kind != "sweep":
             return (f"--kind sweep: not for a {results.kind} directory (it plots a KPI against the factors "
                     "of a `simcenter sweep`)")
@@ -110,7 +121,7 @@ def applies(results: ResultsDir, kind: str) -> str | None:
 
 def default_kinds(results: ResultsDir) -> list[str]:
     """The kinds that suit the directory: the sweep plot for a sweep, the comparison first for a compare."""
-    order = ("sweep", "compare", "waits", "by-hour", "utilization", "trips", "lead-times", "townships")
+    order = ("sweep", "tornado", "compare", "waits", "by-hour", "utilization", "trips", "lead-times", "townships")
     return [k for k in order if applies(results, k) is None]
 
 # --- writing ----------------------------------------------------------------------------------
@@ -160,6 +171,11 @@ def plot(results_dir, kinds=None, fmt: str = "png", township: str | None = None)
     folder.mkdir(exist_ok=True)
     written = []
     for kind in kinds:
+        if kind in MULTIPLE:
+            for name, fig in MULTIPLE[kind](results).items():
+                save(fig, folder / f"{kind}-{name}.{fmt}", fmt)
+                written.append(folder / f"{kind}-{name}.{fmt}")
+            continue
         fig = KINDS[kind](results, township)
         stem = f"{kind}-{township}" if township is not None and kind in TOWNSHIP_KINDS else kind
         path = folder / f"{stem}.{fmt}"

@@ -9,12 +9,11 @@ import textwrap
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
 
-from ..kpis import ROUTE_NAMES, TRIP_BINS, is_share, label, unit
+from ..kpis import ROUTE_NAMES, TRIP_BINS, label
 from ..resultsdir import ResultsDir
 from .common import all_townships_note, interval, n_text, need, scenarios_in, summary
-from .style import BOUNDED, T_METHOD, figure, finish, headline, marker, palette, percent, subplot_grid, yerr
+from .style import BOUNDED, T_METHOD, difference_axis, figure, finish, headline, marker, palette, percent, subplot_grid, yerr
 
 
 def compare(results: ResultsDir, township: str | None = None) -> Figure:
@@ -40,12 +39,7 @@ def compare(results: ResultsDir, township: str | None = None) -> Figure:
             ax.errorbar([d], [y], xerr=xerr, fmt=marker(j + 1), color=colour, ecolor=colour, capsize=3, ms=6,
                         markerfacecolor=colour if bool(r["significant"]) else "white", label=reform)
         ax.axvline(0, color="0.4", lw=0.8)
-        ax.set_title(label(kpi), fontsize=10)
-        if is_share(kpi):
-            ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None, symbol=""))
-            ax.set_xlabel("reform − baseline (percentage points)", fontsize=8)
-        else:
-            ax.set_xlabel(f"reform − baseline ({unit(kpi)})", fontsize=8)
+        difference_axis(ax, kpi)
         ax.set_yticks(range(len(reforms)))
         ax.set_yticklabels(list(reversed(reforms)), fontsize=8)
         ax.set_ylim(-0.6, len(reforms) - 0.4)

@@ -69,6 +69,16 @@ def finish(fig: Figure, title: str, caption: str) -> Figure:
     return fig
 
 
+def difference_axis(ax, kpi: str) -> None:
+    """A panel of differences reform − baseline along x: the KPI as title, its unit (shares in percentage points)."""
+    ax.set_title(label(kpi), fontsize=10)
+    if is_share(kpi):
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None, symbol=""))
+        ax.set_xlabel("reform − baseline (percentage points)", fontsize=8)
+    else:
+        ax.set_xlabel(f"reform − baseline ({unit(kpi)})", fontsize=8)
+
+
 def percent(ax, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0, decimals=None))
 
