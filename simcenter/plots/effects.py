@@ -72,8 +72,9 @@ def township_effects_figure(results: ResultsDir, township: str | None = None) ->
         better = values if kpi_entry(kpi).higher_is_better else -values
         top = np.nanmax(np.abs(better)) if np.isfinite(better).any() else 0.0
         top = top if top > 0 else 1.0  # colours saturate at the panel's largest |difference|
-        ax.imshow(np.ma.masked_invalid(better), cmap=cmap, vmin=-top, vmax=top, aspect="auto",
-                  interpolation="nearest")
+        image = ax.imshow(np.ma.masked_invalid(better), cmap=cmap, vmin=-top, vmax=top, aspect="auto",
+                          interpolation="nearest")
+        image.set_gid(f"effects-{kpi}")  # panels with equal cells would otherwise share an SVG id
         for (r, c), d in np.ndenumerate(values):
             mark = marks.iat[r, c]
             text = cell_text(kpi, d, bool(mark) and mark == mark)

@@ -194,6 +194,7 @@ def utilization(results: ResultsDir, township: str | None = None) -> Figure:
         values = grid.to_numpy(float)
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto",
                           interpolation="nearest")
+        image.set_gid(f"utilization-{k}")  # equal panels (a reform that changes nothing) would share an SVG id
         ax.set_xticks(range(len(hours)))
         ax.set_xticklabels([f"{h:02d}" for h in hours], fontsize=8)
         ax.set_yticks(range(len(names)))

@@ -67,8 +67,9 @@ def bounded(kpi: str, low: float, high: float) -> tuple[float, float]:
     return low, high
 
 
-CLIPPED = ("Intervals of levels are kept inside the KPI's bounds: intervals of shares are clipped to [0, 100%], and "
-           "those of times and counts at 0; intervals of differences are not clipped.")
+CLIPPED = ("Intervals of levels are kept inside the KPI's bounds: intervals of shares are clipped to [0, 100%] "
+           "(utilisation, which overtime can take above 100%, at 0 only), those of times and counts at 0; intervals "
+           "of differences are not clipped.")
 
 
 def interval(kpi: str, low: float, high: float) -> str:
