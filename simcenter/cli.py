@@ -301,8 +301,8 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
 @main.command()
 @click.argument("results_dir", type=click.Path(file_okay=False), metavar="RESULTS_DIR")
 @click.option("-k", "--kind", "kinds", multiple=True,
-              type=click.Choice(["waits", "by-hour", "utilization", "compare", "trips", "lead-times", "townships",
-                                 "sweep", "tornado"]),
+              type=click.Choice(["waits", "by-hour", "utilization", "compare", "township-effects", "trips",
+                                 "lead-times", "townships", "sweep", "tornado"]),
               help="a figure to draw (repeatable; default: those that suit the directory)")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True,
               help="file format")

@@ -99,6 +99,30 @@ class ResultsDir:
         first = rows["level"].iloc[0] if rows is not None and len(rows) and "level" in rows else 0.95
         return float(self.manifest.get("comparison_level") or first)
 
+    def department_name(self, code: str, scenario: str | None = None) -> str:
+        """A department's name (`departments.CODE.name` of the scenario, else of the first that has it); else its code."""
+        for name in ([scenario] if scenario in self.resolved else []) + list(self.resolved):
+            info = ((self.resolved[name].get("departments") or {}).get(code))
+            if isinstance(info, dict) and info.get("name"):
+                return str(info["name"])
+        return code
+
+    def window_group_label(self, group: str, scenario: str | None = None, short: bool = False) -> str:
+        """A window group in words: "G2 (Civil Affairs, Disabled Persons' Federation, …)" from the names of what
+        it accepts; `short` (figures): the first name and how many more, "G2 (Civil Affairs +2)"."""
+        accepts = []
+        for name in ([scenario] if scenario in self.resolved else []) + list(self.resolved):
+            spec = (self.resolved[name].get("window_groups") or {}).get(group)
+            accepts = spec if isinstance(spec, list) else spec.get("accepts", []) if isinstance(spec, dict) else []
+            if accepts:
+                break
+        names = [self.department_name(str(code), scenario) for code in accepts]
+        if not names:
+            return group
+        if short:
+            return f"{group} ({names[0]}{f' +{len(names) - 1}' if len(names) > 1 else ''})"
+        return f"{group} ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+
     def township_ids(self) -> list[str]:
         ids: list[str] = list(self.townships)
         for name in ("by_township", "by_hour"):

@@ -78,7 +78,7 @@ def test_the_directory_kind_and_default_kinds(loaded):
     assert loaded["compare"].reforms == ["small-copy", "small-more"]
     assert loaded["sweep"].kind == "sweep"
     assert plots.default_kinds(loaded["run"]) == RUN_KINDS
-    assert plots.default_kinds(loaded["compare"]) == ["compare"] + RUN_KINDS
+    assert plots.default_kinds(loaded["compare"]) == ["compare", "township-effects"] + RUN_KINDS
     assert plots.default_kinds(loaded["sweep"]) == ["sweep"]
     assert loaded["run"].townships["west"]["km_to_county"] == 45
     assert loaded["run"].townships["east"]["km_to_county"] == 0
@@ -218,7 +218,9 @@ def test_utilization(loaded):
         assert image.get_clim() == (0, 1)
         assert image.get_cmap().name.startswith("cividis")
         assert ax.get_title(loc="left") == scenario
-        assert [t.get_text() for t in ax.get_yticklabels()] == ["east · G1", "east · G2", "west · G1", "west · G2"]
+        g1, g2 = "G1 (Human Resources and Social Security)", "G2 (Civil Affairs)"  # groups by their departments' names
+        assert [t.get_text() for t in ax.get_yticklabels()] == [f"east · {g1}", f"east · {g2}", f"west · {g1}",
+                                                                 f"west · {g2}"]
     assert "clock hour" in panels[-1].get_xlabel()
     assert "utilization" in fig.axes[-1].get_ylabel()
     assert_common(fig, 3, "mean over the replications")
@@ -235,7 +237,8 @@ def test_utilization(loaded):
 def test_utilization_for_one_township(loaded):
     fig = plots.utilization(loaded["run"], "west")
     (panel,) = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
-    assert [t.get_text() for t in panel.get_yticklabels()] == ["G1", "G2"]
+    assert [t.get_text() for t in panel.get_yticklabels()] == ["G1 (Human Resources and Social Security)",
+                                                               "G2 (Civil Affairs)"]
     assert panel.get_ylabel() == "window group"
 
 
@@ -490,3 +493,31 @@ def test_every_kpi_axis_reads_the_catalogue():
     assert n == 3 and low == 0.0 < mean < high
     assert plots.common.interval(np.array([0.0, 0.0, 0.03]))[1] < 0  # not a KPI: not clipped
 
+
+
+def test_township_effects_are_the_paired_differences_of_kpis_by_township(dirs, loaded):
+    """Each heatmap cell: the mean over replications of reform − baseline in that township, computed here
+    from kpis_by_township.parquet; marked where the paired t interval at the comparison's level excludes 0;
+    the figure writes it in the cell."""
+    import pandas as pd
+    from scipy import stats
+
+    from simcenter.plots.effects import cell_text, township_effects
+
+    results = loaded["compare"]
+    table = township_effects(results)
+    frame = pd.read_parquet(dirs["compare"] / "kpis_by_township.parquet")
+    kpis = [k for k in HEADLINE if catalogue.kpi(k).higher_is_better is not None]
+    assert sorted(set(table["kpi"])) == sorted(kpis) and "staff_hours" not in set(table["kpi"])
+    assert len(table) == len(kpis) * 2 * frame["township"].nunique()
+    level = results.comparison_level
+    for row in table.itertuples():
+        pair = frame[frame["township"] == row.township].pivot(index="replication", columns="scenario", values=row.kpi)
+        d = (pair[row.reform] - pair["small"]).dropna()
+        assert row.difference == pytest.approx(d.mean(), abs=1e-12)
+        half = stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() > 0 else 0
+        assert row.significant == bool(abs(d.mean()) > half and (half > 0 or d.mean() != 0)), row
+    fig = plots.KINDS["township-effects"](results, None)
+    shown = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {cell_text(r.kpi, r.difference, r.significant) for r in table.itertuples()} <= shown
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["east", "west"]  # names (here = ids)

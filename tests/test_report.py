@@ -23,6 +23,7 @@ import pandas as pd
 
 from simcenter import report
 from simcenter.kpis import HEADLINE
+from simcenter.resultsdir import read
 from builders import SMALL, invoke, results_dirs
 
 SHORT = ["--set", "horizon.days=4", "--set", "horizon.warmup_days=1", "--set", "horizon.drain_days=5"]
@@ -123,7 +124,7 @@ def test_report_is_valid_html_with_every_section(dirs, kind):
     assert not duplicated, duplicated[:10]
     assert set(checker.refs) <= set(checker.ids), sorted(set(checker.refs) - set(checker.ids))[:10]
     h2 = [attrs.get("id") for tag, attrs in checker.tags if tag == "h2"]
-    assert h2 == SECTION_IDS
+    assert h2 == (["decision"] if kind == "compare" else []) + SECTION_IDS
     svgs = [attrs for tag, attrs in checker.tags if tag == "svg"]
     assert svgs and all(a.get("role") == "img" and a.get("aria-label") for a in svgs)
     text = " ".join(checker.text)
@@ -221,10 +222,14 @@ def test_manifest_warnings_come_first_in_a_box(dirs, tmp_path):
 def test_change_sentence_reads_like_a_planner_would_say_it():
     row = {"baseline_mean": 0.612, "reform_mean": 0.643, "difference": 0.031, "ci_low": 0.028, "ci_high": 0.034}
     assert report.findings.change_sentence("S1 full empowerment", "one_trip_rate", row, 1 - 0.05 / 14) == (
-        "S1 full empowerment raises the strict one-trip rate from 61.2% to 64.3% (+3.1 points, 99.6% CI +2.8 to +3.4).")
+        "S1 full empowerment raises the strict one-trip rate from 61.2% to 64.3% (+5.1% relative; +3.1 points, "
+        "99.6% CI +2.8 to +3.4).")
     row = {"baseline_mean": 9.4, "reform_mean": 7.1, "difference": -2.3, "ci_low": -2.9, "ci_high": -1.7}
     assert report.findings.change_sentence("S2", "wait_mean", row, 0.95) == (
-        "S2 lowers the mean wait from 9.4 min to 7.1 min (−2.3 min, 95% CI −2.9 to −1.7).")
+        "S2 lowers the mean wait from 9.4 min to 7.1 min (−24% relative; −2.3 min, 95% CI −2.9 to −1.7).")
+    # a KPI of the ranked table: its difference and interval are there, not repeated
+    assert report.findings.change_sentence("S2", "wait_mean", row, 0.95, with_interval=False) == (
+        "S2 lowers the mean wait from 9.4 min to 7.1 min (−24% relative).")
     # a bound that rounds to zero gets more decimals rather than showing 0.00
     assert report.difference("trips_per_case", -0.07, -0.15, 0.002) == ("−0.070 trips", "−0.150", "+0.002")
 
@@ -303,8 +308,8 @@ def test_report_in_headless_chromium(dirs, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     dom = check(done.stdout)
     assert len([t for t, _ in dom.tags if t == "svg"]) == figures
-    assert [a.get("id") for t, a in dom.tags if t == "h2"] == SECTION_IDS
-    assert {f"figure-{kind}" for kind in ("compare", "waits", "trips")} <= set(dom.ids)
+    assert [a.get("id") for t, a in dom.tags if t == "h2"] == ["decision"] + SECTION_IDS
+    assert {f"figure-{kind}" for kind in ("compare", "township-effects", "waits", "trips")} <= set(dom.ids)
     assert EVIL in " ".join(dom.text) and not [t for t, _ in dom.tags if t == "script"]
     assert not complaints(done.stderr), complaints(done.stderr)
 
@@ -328,3 +333,124 @@ def test_labels_units_and_directions_come_from_the_catalogue():
     assert report.value("window_utilization_mean", 0.5) == "50.0%" and report.value("cases", 1234.0) == "1,234"
     assert report.findings.best_of([(1.0, "a"), (2.0, "b")], kpis.kpi("one_trip_rate").higher_is_better is True) == "b"
     assert report.findings.best_of([(1.0, "a"), (2.0, "b")], kpis.kpi("staff_hours").higher_is_better is True) == "a"
+
+
+# --- the first screen of a comparison: levers without effect, the ranked table, the heatmap ---------
+
+def decision_html(html: str) -> str:
+    start = html.index('<h2 id="decision"')
+    return html[start:html.index("</section>", start)]
+
+
+def table_rows(html: str) -> list[list[tuple[str, str]]]:
+    """(text, sub) of every cell of every body row of the first table in `html`."""
+    import html as entities
+
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        cells = re.findall(r'<td[^>]*>(.*?)(?:<span class="sub">(.*?)</span>)?</td>', row, re.S)
+        rows.append([(entities.unescape(t), entities.unescape(s)) for t, s in cells])
+    return rows
+
+
+def number(text: str) -> tuple[float, int]:
+    """'−1.80 min*' → (−1.8, 2 decimals)."""
+    found = re.search(r"[+−-]?[\d,]+(?:\.(\d+))?", text)
+    return float(found.group(0).replace("−", "-").replace(",", "")), len(found.group(1) or "")
+
+
+def test_a_comparison_opens_with_the_warnings_and_the_ranked_table_before_any_figure(dirs):
+    html = html_of(dirs["compare"])
+    first = html.index("<section")
+    assert html.index('<h2 id="decision"') < html.index("<svg") and 'id="decision"' in html[first:first + 200]
+    decision = decision_html(html)
+    assert decision.index("<table>") < decision.index("<svg") and "Ranked by" in decision
+    assert 'id="figure-township-effects"' in decision  # the heatmap right after the table
+    for kind in ("run", "sweep"):
+        assert 'id="decision"' not in html_of(dirs[kind])
+
+
+def test_the_ranked_table_holds_comparison_csv(dirs):
+    from simcenter.report import decision
+
+    rows = pd.read_csv(dirs["compare"] / "comparison.csv").set_index(["reform", "kpi"])
+    kpis = [k for k in decision.SCORED + decision.COSTS if k in set(rows.index.get_level_values(1))]
+    assert kpis == ["wait_mean", "served_within_15_share", "one_trip_rate", "one_trip_rate_official",
+                    "lead_days_mean", "staff_hours"]  # no staff_cost in these results: no column
+    table = table_rows(decision_html(html_of(dirs["compare"])))
+    assert [r[1][0] for r in table] == [EVIL]
+    for row in table:
+        for kpi, (text, sub) in zip(kpis, row[3:], strict=True):
+            r = rows.loc[(row[1][0], kpi)]
+            scale = 100 if kpi in ("served_within_15_share", "one_trip_rate", "one_trip_rate_official") else 1
+            for shown, expected in zip([text, *sub.split(",")[:2]], (r["difference"], r["ci_low"], r["ci_high"])):
+                x, decimals = number(shown)
+                assert abs(x - expected * scale) <= 0.5 * 10 ** -decimals + 1e-9, (kpi, shown, expected)
+            assert text.endswith("*") == bool(r["significant"]), (kpi, text)
+
+
+def test_staff_cost_shows_only_when_the_results_have_it(dirs, tmp_path):
+    target = tmp_path / "costed"
+    shutil.copytree(dirs["compare"], target)
+    assert "staff cost" not in decision_html(html_of(target))
+    rows = pd.read_csv(target / "comparison.csv")
+    extra = rows[rows["kpi"] == "staff_hours"].assign(kpi="staff_cost", difference=1234.5, ci_low=1000.25,
+                                                      ci_high=1468.75, significant=True)
+    pd.concat([rows, extra]).to_csv(target / "comparison.csv", index=False)
+    html = decision_html(report.build(target))
+    assert "staff cost" in html
+    text, sub = table_rows(html)[0][-1]
+    x, decimals = number(text)
+    assert abs(x - 1234.5) <= 0.5 * 10 ** -decimals and text.endswith("*")
+    assert [number(b)[0] for b in sub.split(",", 2)[:2]] != [] and sub.startswith("[+1,000")
+
+
+def test_levers_without_effect_are_warned_of(dirs, tmp_path):
+    """A seasonal group whose months miss the measured period (March 2024), and a reform equal to the
+    baseline in every replication, are named in the warnings box; a seasonal group open in March is not."""
+    import yaml
+
+    from simcenter.report import decision
+
+    target = tmp_path / "levers"
+    shutil.copytree(dirs["compare"], target)
+    reform_file = next(p for p in (target / "scenarios").glob("*.resolved.yaml") if EVIL in p.read_text("utf-8"))
+    data = yaml.safe_load(reform_file.read_text("utf-8"))
+    for months, warned in (([10, 11], True), ([2, 3], False)):
+        data["window_groups"]["G1S"] = {"accepts": ["RS"], "months": months}
+        data["townships"]["east"]["windows"]["G1S"] = 2
+        reform_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+        lines = decision.lever_warnings(read(target))
+        assert any("G1S (Human Resources and Social Security) is on duty only in Oct and Nov" in line
+                   and "its 2 windows never went on duty" in line for line in lines) == warned, lines
+        assert not any("had no effect in this horizon." in line for line in lines)
+    kpis = pd.read_parquet(target / "kpis.parquet")
+    baseline = kpis[kpis["scenario"] == "small"]
+    kpis = pd.concat([baseline, baseline.assign(scenario=EVIL)], ignore_index=True)
+    kpis.to_parquet(target / "kpis.parquet")
+    html = report.build(target)
+    box = html[html.index('<div class="warnings"'):html.index("<header>")]
+    assert "every KPI is the same as the baseline&#39;s in every replication" in box
+    assert "no effect in this horizon" in decision_html(html)
+
+
+def test_level_intervals_of_shares_stay_inside_0_and_100_percent(dirs):
+    assert report.interval("one_trip_rate", -0.05, 1.02) == "[0.0%, 100.0%]"
+    assert report.interval("wait_mean", -1.0, 3.0) == "[0.0, 3.0]"
+    assert report.difference("one_trip_rate", -0.05, -0.08, -0.02)[1] == "−8.0"  # differences are not clipped
+    for kind, path in dirs.items():
+        html = html_of(path)
+        text = " ".join(check(html).text)
+        bounds = re.findall(r"CI (−?[\d.]+)% to (−?[\d.]+)%", text)  # findings: the headline shares
+        for table in re.findall(r"<table>.*?</table>", html, re.S):  # tables: by the column's KPI
+            head = [h for h in re.findall(r"<th[^>]*>(.*?)</th>", table)]
+            for row in table_rows(table):
+                for header, (_, sub) in zip(head, row):
+                    found = re.fullmatch(r"\[(−?[\d.]+)%, (−?[\d.]+)%\]", sub)
+                    if found and "utilisation" not in header:  # utilisation can exceed 100% (overtime)
+                        bounds.append(found.groups())
+        assert bounds, kind
+        for low, high in bounds:
+            assert 0 <= float(low.replace("−", "-")) <= float(high) <= 100, (kind, low, high)
+        assert "intervals of shares are clipped to [0, 100%]" in text

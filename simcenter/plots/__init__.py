@@ -8,8 +8,8 @@ several series, and a caption stating n (replications) and how the intervals wer
 
 The modules: `style` (palette, markers, legends, the figure and its caption, KPI axes),
 `common` (tables, summaries and texts every kind uses), then one module per family of figures:
-`waiting` (waits, by-hour, utilization), `comparison` (compare, trips, lead-times), `towns`
-(townships) and `sweeps` (sweep).
+`waiting` (waits, by-hour, utilization), `comparison` (compare, trips, lead-times), `effects`
+(township-effects: which reform helps where), `towns` (townships) and `sweeps` (sweep).
 
 Only `Figure` objects are made (no pyplot, no global backend): saving a PNG uses the Agg
 canvas, an SVG the SVG canvas. Files are byte-identical from run to run: no date or software
@@ -34,6 +34,7 @@ from ..results import write_bytes
 from ..resultsdir import TABLES, ResultsDir, read
 from .common import PlotError
 from .comparison import compare, lead_times, trips
+from .effects import township_effects_figure
 from .style import OKABE_ITO  # noqa: F401 - the palette, for tests and callers
 from .sweeps import sweep
 from .tornado import figures as tornado_figures
@@ -53,6 +54,7 @@ KINDS: dict[str, Callable[[ResultsDir, str | None], Figure]] = {
     "by-hour": by_hour,
     "utilization": utilization,
     "compare": compare,
+    "township-effects": township_effects_figure,
     "trips": trips,
     "lead-times": lead_times,
     "townships": townships,
@@ -73,6 +75,7 @@ NEEDS = {  # kind → tables it reads
     "by-hour": ("by_hour",),
     "utilization": ("by_hour",),
     "compare": ("comparison",),
+    "township-effects": ("by_township",),
     "trips": ("cases_summary",),
     "lead-times": ("cases_summary",),
     "townships": ("by_township",),
@@ -106,12 +109,12 @@ def applies(results: ResultsDir, kind: str) -> str | None:
     elif results.kind == "sweep":
         return (f"--kind {kind}: not for a sweep directory (a sweep keeps KPIs per point and replication: "
                 "use --kind sweep)")
-    elif kind == "compare":
+    elif kind in ("compare", "township-effects"):
         if results.kind != "compare":
-            return (f"--kind compare: not for a {results.kind} directory (it plots paired differences "
+            return (f"--kind {kind}: not for a {results.kind} directory (it plots paired differences "
                     "from a baseline: make them with `simcenter compare BASELINE REFORM...`)")
         if not results.reforms:
-            return f"--kind compare: {results.path} compares no reform with its baseline"
+            return f"--kind {kind}: {results.path} compares no reform with its baseline"
     missing = [TABLES[t] for t in NEEDS[kind] if t not in results.tables]
     if missing:
         return (f"--kind {kind}: {results.path} has no {' or '.join(missing)} (got an older or partial "
@@ -121,7 +124,8 @@ def applies(results: ResultsDir, kind: str) -> str | None:
 
 def default_kinds(results: ResultsDir) -> list[str]:
     """The kinds that suit the directory: the sweep plot for a sweep, the comparison first for a compare."""
-    order = ("sweep", "tornado", "compare", "waits", "by-hour", "utilization", "trips", "lead-times", "townships")
+    order = ("sweep", "tornado", "compare", "township-effects", "waits", "by-hour", "utilization", "trips", "lead-times",
+             "townships")
     return [k for k in order if applies(results, k) is None]
 
 # --- writing ----------------------------------------------------------------------------------

@@ -35,18 +35,27 @@ def summary(results: ResultsDir, group: str, kpi: str) -> tuple[float, float, fl
     return clipped(kpi, mean, low, high, n)
 
 
-def clipped(kpi, mean, low, high, n):
-    if kpi is not None and not math.isnan(low):
+def clipped(kpi, mean, low, high, n, bounds: tuple[float, float] | None = None):
+    """The interval kept inside the KPI's bounds (or `bounds`, for a quantity that is not a KPI column)."""
+    if math.isnan(low):
+        return mean, low, high, n
+    if kpi is not None:
         low, high = (float(x) for x in clip(kpi, [low, high]))
+    if bounds is not None:
+        low, high = (min(max(x, bounds[0]), bounds[1]) for x in (low, high))
     return mean, low, high, n
 
 
-def interval(values, kpi: str | None = None) -> tuple[float, float, float, int]:
+SHARE = (0.0, 1.0)  # bounds of a share that is not a KPI column (trips bins)
+COUNT = (0.0, math.inf)  # bounds of a mean of counts or times (queue lengths)
+
+
+def interval(values, kpi: str | None = None, bounds: tuple[float, float] | None = None) -> tuple[float, float, float, int]:
     """Mean, 95% t interval and n of values that are not a summary of the directory (per hour, per
-    township, per route...); with a KPI, the interval kept inside its bounds (`BOUNDED`)."""""
+    township, per route...), the interval kept inside the KPI's bounds (`BOUNDED`) or `bounds`."""
     from ..stats import t_interval
 
-    return clipped(kpi, *t_interval(values))
+    return clipped(kpi, *t_interval(values), bounds=bounds)
 
 
 def n_text(frame: pd.DataFrame, per: str = "scenario") -> str:

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from ..kpis import ROUTE_NAMES, TRIP_BINS, label
 from ..resultsdir import ResultsDir
-from .common import all_townships_note, interval, n_text, need, scenarios_in, summary
+from .common import SHARE, all_townships_note, interval, n_text, need, scenarios_in, summary
 from .style import BOUNDED, T_METHOD, difference_axis, figure, finish, headline, marker, palette, percent, subplot_grid, yerr
 
 
@@ -21,7 +21,7 @@ def compare(results: ResultsDir, township: str | None = None) -> Figure:
     table = need(results, "comparison", "compare")
     level = results.comparison_level
     if township is not None:
-        table = _paired_by_township(results, township, level)
+        table = paired_by_township(results, "compare", [township])
     baseline, reforms = results.scenarios[0], results.reforms
     kpis = headline(table["kpi"].unique())
     fig = figure(12, math.ceil(len(kpis) / 4) * (1.3 + 0.3 * len(reforms)) + 1.3)
@@ -54,23 +54,29 @@ def compare(results: ResultsDir, township: str | None = None) -> Figure:
                    "open: it does not. Shares are in percentage points.")
 
 
-def _paired_by_township(results: ResultsDir, township: str, level: float) -> pd.DataFrame:
-    """comparison.csv's rows recomputed from kpis_by_township for one township (same method)."""
+def paired_by_township(results: ResultsDir, kind: str, townships: list[str] | None = None) -> pd.DataFrame:
+    """comparison.csv's rows recomputed from kpis_by_township per township (same method: paired t at the
+    comparison's level, reform − baseline by replication), with a `township` column; every township
+    of the table, or those of `townships`, in that order."""
     from ..stats import paired_interval
 
-    frame = need(results, "by_township", "compare")
-    frame = frame[frame["township"].astype(str) == township]
-    baseline = frame[frame["scenario"] == results.scenarios[0]].set_index("replication")
+    frame = need(results, "by_township", kind)
+    towns = frame["township"].astype(str)
+    level = results.comparison_level
     rows = []
-    for reform in results.reforms:
-        other = frame[frame["scenario"] == reform].set_index("replication")
-        paired = sorted(set(baseline.index) & set(other.index))
-        for kpi in headline(frame.columns):
-            d, low, high, n = paired_interval(other.loc[paired, kpi].to_numpy(float),
-                                              baseline.loc[paired, kpi].to_numpy(float), level)
-            rows.append({"reform": reform, "kpi": kpi, "difference": d, "ci_low": low, "ci_high": high, "n": n,
-                         "significant": bool(low > 0 or high < 0)})
-    return pd.DataFrame(rows, columns=["reform", "kpi", "difference", "ci_low", "ci_high", "n", "significant"])
+    for town in townships if townships is not None else list(dict.fromkeys(towns)):
+        mine = frame[towns == town]
+        baseline = mine[mine["scenario"] == results.scenarios[0]].set_index("replication")
+        for reform in results.reforms:
+            other = mine[mine["scenario"] == reform].set_index("replication")
+            paired = sorted(set(baseline.index) & set(other.index))
+            for kpi in headline(frame.columns):
+                d, low, high, n = paired_interval(other.loc[paired, kpi].to_numpy(float),
+                                                  baseline.loc[paired, kpi].to_numpy(float), level)
+                rows.append({"township": town, "reform": reform, "kpi": kpi, "difference": d, "ci_low": low,
+                             "ci_high": high, "n": n, "significant": bool(low > 0 or high < 0)})
+    return pd.DataFrame(rows, columns=["township", "reform", "kpi", "difference", "ci_low", "ci_high", "n",
+                                       "significant"])
 
 # --- trips and lead times ----------------------------------------------------------------------
 
@@ -94,7 +100,7 @@ def trips(results: ResultsDir, township: str | None = None) -> Figure:
         per_rep = mine.pivot_table(index="replication", columns="trips", values="cases", aggfunc="sum",
                                    fill_value=0).reindex(columns=bins, fill_value=0)
         shares = per_rep.div(per_rep.sum(axis=1).where(lambda s: s > 0), axis=0)
-        stats = [interval(shares[b].to_numpy(float)) for b in bins]
+        stats = [interval(shares[b].to_numpy(float), bounds=SHARE) for b in bins]
         mean = np.array([s[0] for s in stats])
         err = yerr(stats)
         offset = (i - (len(scenarios) - 1) / 2) * width
@@ -132,7 +138,7 @@ def trips(results: ResultsDir, township: str | None = None) -> Figure:
     return finish(fig, "Trips per case",
                    f"Ended cases in scope (completed, given up or finished elsewhere); bars and points: mean over "
                    f"replications, whiskers: {T_METHOD} "
-                   f"({n_text(cases)}; the rates' whiskers {BOUNDED}). A trip is a visit to a township or county "
+                   f"({n_text(cases)}; {BOUNDED}). A trip is a visit to a township or county "
                    f"office; mail, agents and online handling make zero-trip cases. The last bin is {top} or more trips. "
                    "Official one-trip rate: trips from the acceptance of complete documents to the result."
                    + all_townships_note(township))
@@ -152,8 +158,8 @@ def lead_times(results: ResultsDir, township: str | None = None) -> Figure:
     for i, scenario in enumerate(scenarios):
         mine = frame[frame["scenario"] == scenario].groupby(["route", "replication"])[["weighted", "timed"]].sum()
         per_rep = mine["weighted"] / mine["timed"].where(mine["timed"] > 0)
-        stats = [interval(per_rep.xs(r, level="route").to_numpy(float)) if r in per_rep.index.get_level_values(0)
-                 else (math.nan, math.nan, math.nan, 0) for r in routes]
+        stats = [interval(per_rep.xs(r, level="route").to_numpy(float), "lead_days_mean")
+                 if r in per_rep.index.get_level_values(0) else (math.nan, math.nan, math.nan, 0) for r in routes]
         offset = (i - (len(scenarios) - 1) / 2) * width
         style = palette(i)
         ax.bar(np.arange(len(routes)) + offset, [s[0] for s in stats], width * 0.95, yerr=yerr(stats),
@@ -170,7 +176,7 @@ def lead_times(results: ResultsDir, township: str | None = None) -> Figure:
         ax.legend(fontsize=8)
     return finish(fig, "Lead time by route: first visit to result in hand",
                    f"Completed cases in scope, mean lead time in working days per replication, then the mean "
-                   f"over replications; whiskers: {T_METHOD} ({n_text(cases)}). Out-of-scope requests "
+                   f"over replications; whiskers: {T_METHOD} ({n_text(cases)}; {BOUNDED}). Out-of-scope requests "
                    "(redirected to the county) have no lead time here." + all_townships_note(township))
 
 

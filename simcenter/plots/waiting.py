@@ -13,7 +13,7 @@ from matplotlib.patches import Patch
 
 from ..kpis import WAIT_BINS, label
 from ..resultsdir import ResultsDir
-from .common import MANY, all_townships_note, clipped, interval, n_text, need, scenarios_in, summary, town_order
+from .common import COUNT, MANY, all_townships_note, clipped, interval, n_text, need, scenarios_in, summary, town_order
 from .style import BOUNDED, CLOSED, HEATMAP, T_METHOD, figure, finish, hour_ticks, legend, line_style, palette, percent, \
     subplot_grid
 
@@ -123,7 +123,7 @@ def by_hour(results: ResultsDir, township: str | None = None) -> Figure:
     for i, scenario in enumerate(scenarios_in(results, rows)):
         mine = rows[rows["scenario"] == scenario]
         for ax, (column, _) in zip(axes, panels):
-            stats = [interval(mine.loc[mine["hour"] == h, column].to_numpy(float)) for h in hours]
+            stats = [interval(mine.loc[mine["hour"] == h, column].to_numpy(float), bounds=COUNT) for h in hours]
             mean, low, high = (np.array([s[j] for s in stats]) for j in range(3))
             mid = np.array(hours) + 0.5  # a clock hour's value is drawn at its middle
             ax.plot(mid, mean, label=scenario, **line_style(i))
@@ -145,7 +145,7 @@ def by_hour(results: ResultsDir, township: str | None = None) -> Figure:
     over = "window groups and townships" if towns > 1 else "window groups"
     return finish(fig, f"Waits and queue by hour of the day ({where})",
                    f"Each point: the mean over replications of the hour's value on an average day; band: "
-                   f"{T_METHOD} ({n_text(frame)}){band}. Waits of visits called in the hour, averaged over {over} "
+                   f"{T_METHOD} ({n_text(frame)}; {BOUNDED}){band}. Waits of visits called in the hour, averaged over {over} "
                    "weighted by their arrivals in the hour (a p90 of each group, not of the pooled waits). "
                    "Grey: closed hours (no window group's session open).")
 
@@ -165,6 +165,11 @@ def utilization(results: ResultsDir, township: str | None = None) -> Figure:
             return sorted(pairs["group"].unique())
         return [f"{t} · {g}" for t, g in sorted(pairs.itertuples(index=False, name=None),
                                                 key=lambda p: (town_order(results, p[0]), p[1]))]
+
+    def readable(row: str, scenario: str) -> str:  # "Lingxi · G2 (Civil Affairs Bureau +2)"
+        town, _, group = row.rpartition(" · ")
+        name = str(results.townships.get(town, {}).get("name") or town)
+        return (f"{name} · " if town else "") + results.window_group_label(group, scenario, short=True)
 
     rows_of = {s: row_names(frame[frame["scenario"] == s]) for s in scenarios}
     most = max((len(r) for r in rows_of.values()), default=1)
@@ -189,10 +194,11 @@ def utilization(results: ResultsDir, township: str | None = None) -> Figure:
         values = grid.to_numpy(float)
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto",
                           interpolation="nearest")
+        image.set_gid(f"utilization-{k}")  # equal panels (a reform that changes nothing) would share an SVG id
         ax.set_xticks(range(len(hours)))
         ax.set_xticklabels([f"{h:02d}" for h in hours], fontsize=8)
         ax.set_yticks(range(len(names)))
-        ax.set_yticklabels(names, fontsize=8)
+        ax.set_yticklabels([readable(n, scenario) for n in names], fontsize=8)
         if k % columns == 0:
             ax.set_ylabel("township · window group" if by_town else "window group")
         if k >= len(scenarios) - columns:

@@ -7,11 +7,14 @@ tables, the summary statistics of summary.csv, the resolved scenarios), the same
 figures are drawn from, so it works from an installed wheel too.
 
 Warnings stored in manifest.json (`warnings`, a list of lines) come first, in a box above
-everything else. Then sections, each an <h2> with a stable id: findings, comparison, waits,
-run-at-most-once, lead-times, resources, townships, assumptions, manifest. Headline findings
-are plain sentences with their confidence intervals.
+everything else, followed there by the levers of a comparison that had no effect in the measured
+horizon (`decision.lever_warnings`). Then sections, each an <h2> with a stable id: for a
+comparison first decision (the reforms ranked in one table, then the township-effects heatmap),
+then findings, comparison, waits, run-at-most-once, lead-times, resources, townships,
+assumptions, manifest. Headline findings are plain sentences with their confidence intervals.
 
-The modules: `wording` (numbers, intervals, differences and KPI labels in words), `findings`
+The modules: `wording` (numbers, intervals, differences and KPI labels in words), `decision` (the
+first screen of a comparison: levers without effect, the ranked table), `findings`
 (the findings section), `sections` (the other sections), `notes` (the data notes: those of the
 shipped Cangnan data only for results made from it), `render` (blocks, inline SVG, the jinja
 template templates/report.html.j2).
@@ -29,7 +32,7 @@ from pathlib import Path
 from ..kpis import HEADLINE, REMOTE_KM, TRIP_BINS  # noqa: F401 - the catalogue's, as the report uses them
 from ..results import OutputError, write_text
 from ..resultsdir import ResultsDir, read
-from . import findings, sections
+from . import decision, findings, sections
 from .render import CSP, SECTIONS, figures, render
 from .wording import bare, column, difference, interval, label, value
 
@@ -43,13 +46,14 @@ def build(results_dir) -> str:
     """The HTML report of a results directory (a path or a ResultsDir; OutputError if it is not one)."""
     results = results_dir if isinstance(results_dir, ResultsDir) else read(Path(results_dir))
     blocks = {key: [] for key, _ in SECTIONS}
+    decision.section(results, blocks["decision"])
     FINDINGS[results.kind](results, blocks)
     TABLES[results.kind](results, blocks)
     sections.common_sections(results, blocks)
     sections.assumptions(results, blocks["assumptions"])
     sections.manifest_section(results, blocks["manifest"])
     figures(results, blocks)
-    return render(results, blocks)
+    return render(results, blocks, decision.lever_warnings(results))
 
 
 def write(results_dir, out=None) -> Path:

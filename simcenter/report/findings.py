@@ -45,6 +45,7 @@ def compare(results: ResultsDir, s: dict) -> None:
             f"baseline excludes 0; each interval is at the {level_text(level)} level (Bonferroni across the {k}, "
             "not across the KPIs). Headline KPIs: " + join_words([label(k) for k in HEADLINE]) + "."))
         findings.append(UL([run_sentence(results, baseline, k) for k in HEADLINE if k in results.kpi_names()]))
+        in_table = set(ranked_kpis(results))
         for reform in reforms:
             findings.append(H3(reform))
             description = description_of(results.resolved.get(reform, {}))
@@ -59,11 +60,16 @@ def compare(results: ResultsDir, s: dict) -> None:
                 if low != low or high != high:
                     untested.append(label(kpi))
                 elif is_significant(r):
-                    changed.append(change_sentence(reform, kpi, r, level))
+                    changed.append((-relative_size(r), len(changed), change_sentence(reform, kpi, r, level,
+                                                                                   kpi not in in_table)))
                 else:
                     unchanged.append(label(kpi))
             if changed:
-                findings.append(UL(changed))
+                findings.append(P(f"{reform}'s detectable changes, largest first (by the change relative to the "
+                                  "baseline's level)" + (
+                                      "; the differences and intervals of the ranked table's KPIs are in that table"
+                                      if in_table else "") + ":"))
+                findings.append(UL([sentence for _, _, sentence in sorted(changed)]))
             else:
                 findings.append(P(f"{reform} changes none of the headline KPIs detectably."))
             if unchanged and changed:
@@ -82,13 +88,37 @@ def is_significant(r: dict) -> bool:
     return bool(flag) and flag == flag
 
 
-def change_sentence(reform: str, kpi: str, r: dict, level: float) -> str:
+def ranked_kpis(results: ResultsDir) -> list[str]:
+    from .decision import columns_of
+
+    return columns_of(results)
+
+
+def relative_size(r: dict) -> float:
+    """|difference| over |baseline mean|: the order of the findings (infinite from a baseline of 0)."""
+    base, d = abs(float(r["baseline_mean"])), abs(float(r["difference"]))
+    return d / base if base else (math.inf if d else 0.0)
+
+
+def relative_text(r: dict) -> str:
+    base, d = float(r["baseline_mean"]), float(r["difference"])
+    if not base:
+        return "from 0"
+    rel = 100 * d / abs(base)
+    text = format(abs(rel), ".2f" if abs(rel) < 1 else ".1f" if abs(rel) < 10 else ".0f")
+    return ("−" if rel < 0 else "+") + text + "% relative"
+
+
+def change_sentence(reform: str, kpi: str, r: dict, level: float, with_interval: bool = True) -> str:
+    """'S2 lowers the mean wait from 9.4 min to 7.1 min (−24%; −2.3 min, 95% CI −2.9 to −1.7).'; without
+    the interval (a KPI of the ranked table) only the relative change."""
     base, new = float(r["baseline_mean"]), float(r["reform_mean"])
     d, lo, hi = difference(kpi, float(r["difference"]), float(r["ci_low"]), float(r["ci_high"]))
     verb = "raises" if float(r["difference"]) > 0 else "lowers"
     same = " (the same in every replication)" if float(r["ci_low"]) == float(r["ci_high"]) else ""
+    detail = f"; {d}, {level_text(level)} CI {lo} to {hi}{same}" if with_interval else ""
     return (f"{reform} {verb} the {label(kpi)} from {value(kpi, base)} to {value(kpi, new)} "
-            f"({d}, {level_text(level)} CI {lo} to {hi}{same}).")
+            f"({relative_text(r)}{detail}).")
 
 
 def sweep(results: ResultsDir, s: dict) -> None:

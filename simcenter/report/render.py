@@ -10,6 +10,7 @@ from ..resultsdir import ResultsDir
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 SECTIONS = (
+    ("decision", "Decision: the reforms ranked"),  # a comparison's only (`section_keys`)
     ("findings", "Findings"),
     ("comparison", "Comparison"),
     ("waits", "Waiting at the centre"),
@@ -23,7 +24,7 @@ SECTIONS = (
 
 # Which section shows the figures of each kind of simcenter.plots (others: comparison).
 FIGURE_SECTION = {
-    "compare": "comparison", "sweep": "comparison", "waits": "waits", "by-hour": "waits",
+    "compare": "comparison", "sweep": "comparison", "township-effects": "decision", "waits": "waits", "by-hour": "waits",
     "trips": "run-at-most-once", "lead-times": "lead-times", "utilization": "resources",
     "townships": "townships",
 }
@@ -58,6 +59,12 @@ def DETAILS(summary: str, blocks: list[dict], open_: bool = False) -> dict:  # n
 
 def DL(items: list[tuple[str, str]]) -> dict:  # noqa: N802
     return {"type": "dl", "items": items}
+
+
+def section_keys(results: ResultsDir) -> list[str]:
+    """The sections of the report: the decision section first for a comparison with reforms only."""
+    keep = results.kind == "compare" and bool(results.reforms)
+    return [key for key, _ in SECTIONS if key != "decision" or keep]
 
 
 def warnings_of(manifest: dict) -> list[str]:
@@ -121,7 +128,8 @@ def svg(fig, name: str, title: str):
 
 # --- rendering ------------------------------------------------------------------------------------
 
-def render(results: ResultsDir, sections: dict) -> str:
+def render(results: ResultsDir, sections: dict, warnings: list[str] = ()) -> str:
+    """The page; `warnings`: lines shown after the manifest's, in the warnings box above everything."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=PackageLoader("simcenter.report", "templates"),
@@ -156,7 +164,8 @@ def render(results: ResultsDir, sections: dict) -> str:
         f"created {m.get('created_utc', '?')}",
     ]
     return env.get_template("report.html.j2").render(
-        csp=CSP, title=f"simcenter report: {title}", kind=results.kind, warnings=warnings_of(m),
-        sections=[{"id": key, "title": heading, "blocks": sections[key]} for key, heading in SECTIONS],
+        csp=CSP, title=f"simcenter report: {title}", kind=results.kind, warnings=warnings_of(m) + list(warnings),
+        sections=[{"id": key, "title": heading, "blocks": sections[key]} for key, heading in SECTIONS
+                  if key in section_keys(results)],
         footer=footer,
     )

@@ -14,7 +14,7 @@ from ..resultsdir import ResultsDir
 from .findings import excludes_zero, is_significant
 from .notes import data_notes
 from .render import DETAILS, DL, H3, P, TABLE, UL, cell
-from .wording import bare, column, description_of, difference, factors_text, interval, label, level_text, plain, \
+from .wording import CLIPPED, bare, column, description_of, difference, factors_text, interval, label, level_text, plain, \
     replications_text, value
 
 # Labels, units, directions and the headline KPIs: simcenter.kpis.CATALOGUE. Below: which KPIs
@@ -81,7 +81,7 @@ ASSUMPTIONS = (
     "sessions applies to every working day; seasonal hours, holidays and make-up working days are not modelled.",
     "Confidence intervals are Student t over independent replications, never over the correlated visits "
     "inside one run. Reforms are compared with the baseline replication by replication, on the same "
-    "simulated citizens (common random numbers).",
+    "simulated citizens (common random numbers). " + CLIPPED,
 )
 
 
@@ -211,7 +211,9 @@ def department_table(results: ResultsDir) -> dict:
         means = mine.groupby(mine["department"].astype(str), sort=True)[["reviewers", "utilization",
                                                                          "files_waiting_mean"]].mean()
         for dept, r in means.iterrows():
-            rows.append([cell(group), cell(dept), cell(format(float(r["reviewers"]), "g")),
+            name = results.department_name(dept, group)
+            rows.append([cell(group), cell(dept if name == dept else f"{name} ({dept})"),
+                         cell(format(float(r["reviewers"]), "g")),
                          cell(bare("county_reviewer_utilization_max", float(r["utilization"]))),
                          cell(bare("county_files_waiting_mean", float(r["files_waiting_mean"])))])
     if not rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from ..kpis import clip
 from ..kpis import kpi as catalogue_entry
 from ..resultsdir import ResultsDir
 
@@ -57,7 +58,23 @@ def bare(kpi: str, x: float) -> str:
     return text + "%" if unit == "share" and text != "n/a" else text
 
 
+def bounded(kpi: str, low: float, high: float) -> tuple[float, float]:
+    """A level's interval kept inside the KPI's bounds (shares in [0, 100%], times and counts at least 0);
+    CLIPPED says so in the report. Differences are never clipped."""
+    if low != low or high != high:
+        return low, high
+    low, high = (float(x) for x in clip(kpi, [low, high]))
+    return low, high
+
+
+CLIPPED = ("Intervals of levels are kept inside the KPI's bounds: intervals of shares are clipped to [0, 100%] "
+           "(utilisation, which overtime can take above 100%, at 0 only), those of times and counts at 0; intervals "
+           "of differences are not clipped.")
+
+
 def interval(kpi: str, low: float, high: float) -> str:
+    """A level's interval as a table shows it, inside the KPI's bounds."""
+    low, high = bounded(kpi, low, high)
     return "" if low != low or high != high else f"[{bare(kpi, low)}, {bare(kpi, high)}]"
 
 
@@ -124,6 +141,7 @@ def ci_words(kpi: str, low: float, high: float, level: str = "95%") -> str:
     """' (95% CI 60.0% to 69.9%)' for shares, ' (95% CI 2.81 to 4.85)' otherwise (the unit is on the mean)."""
     if low != low or high != high:
         return ""
+    low, high = bounded(kpi, low, high)
     if catalogue_entry(kpi).unit == "share":
         return f" ({level} CI {value(kpi, low)} to {value(kpi, high)})"
     return f" ({level} CI {bare(kpi, low)} to {bare(kpi, high)})"
