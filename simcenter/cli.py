@@ -58,15 +58,23 @@ def _sets(sets, replications=None, seed=None) -> list[str]:
     return list(sets) + extra
 
 
+# options several commands share, declared once
+_jobs = click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
+                     help="worker processes (0 = one per core)")
+_force = click.option("--force", is_flag=True, help="write into a non-empty --out")
+_seed = click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
+_seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
+                              help="base seed of every scenario (default: the baseline's)")
+
+
 @main.command()
 @click.argument("scenario", required=False)
 @click.option("-r", "--replications", type=click.IntRange(1, 100_000), help="replications (default: the scenario's)")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
-@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
-              help="worker processes (0 = one per core)")
+@_seed
+@_jobs
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME-TIMESTAMP)")
-@click.option("--force", is_flag=True, help="write into a non-empty --out")
+@_force
 @click.option("--records", is_flag=True, help="also save every visit and case (visits/cases.parquet)")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
@@ -94,13 +102,12 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
 @click.argument("scenarios", nargs=-1, metavar="[BASELINE REFORM...]")
 @click.option("-r", "--replications", type=click.IntRange(1, 100_000),
               help="replications of every scenario (default: the baseline's)")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed of every scenario (default: the baseline's)")
-@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
-              help="worker processes (0 = one per core)")
+@_seed_of_every
+@_jobs
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="override a key in every scenario (repeatable)")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/compare-TIMESTAMP)")
-@click.option("--force", is_flag=True, help="write into a non-empty --out")
+@_force
 @click.option("--json", "as_json", is_flag=True, help="print the summary and the comparison as JSON")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @click.option("--all", "every", is_flag=True, help="with no scenario named: every shipped reform, not the headline ones")
@@ -162,12 +169,11 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
 @click.option("--kpi", "kpis", multiple=True, metavar="NAME", help="a KPI to report (repeatable; default: the headline KPIs)")
 @click.option("-r", "--replications", type=click.IntRange(1, 100_000),
               help="replications of every scenario (default: the baseline's; 3 for the headline reforms)")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed of every scenario (default: the baseline's)")
-@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
-              help="worker processes (0 = one per core)")
+@_seed_of_every
+@_jobs
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a key in every scenario (repeatable)")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/sensitivity-TIMESTAMP)")
-@click.option("--force", is_flag=True, help="write into a non-empty --out")
+@_force
 @_errors_handled
 def sensitivity(reforms, baseline, every, inputs, kpis, replications, seed, jobs, sets, out, force):
     """Does the comparison hold if the assumptions are wrong? Vary each uncertain input alone.
@@ -399,13 +405,12 @@ def schema():
 @click.option("--township", "townships", multiple=True, metavar="ID", help="only this township (repeatable)")
 @click.option("-r", "--replications", type=click.IntRange(2, 100_000), default=10, show_default=True,
               help="replications of every candidate (at least 2: the decision needs an interval)")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
-@click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
-              help="worker processes (0 = one per core)")
+@_seed
+@_jobs
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster instead of local processes")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/staff-TIMESTAMP)")
-@click.option("--force", is_flag=True, help="write into a non-empty --out")
+@_force
 @_errors_handled
 def staff(scenario, targets, townships, replications, seed, jobs, scheduler, sets, out, force):
     """Find the fewest windows and township reviewers meeting every target, township by township.
