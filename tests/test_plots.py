@@ -145,6 +145,13 @@ def texts(fig) -> str:
     return "\n".join(t.get_text() for t in fig.texts)
 
 
+def legend_texts(fig) -> list[str]:
+    """The figure's legend (outside the panels: no axes has one)."""
+    assert not any(ax.get_legend() for ax in fig.axes)
+    (legend,) = fig.legends
+    return [t.get_text() for t in legend.get_texts()]
+
+
 def caption(fig) -> str:
     return fig._supxlabel.get_text()
 
@@ -165,7 +172,7 @@ def test_waits(loaded):
     assert "share of visits served within x minutes" in ax.get_ylabel()
     assert [line.get_label() for line in ax.lines[3:]] == ["15-minute target", "30-minute target"]
     assert [line.get_xdata()[0] for line in ax.lines[3:]] == [15, 30]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = legend_texts(fig)
     assert labels[0].startswith("small: ") and "within 15 min" in labels[0] and len(labels) == 5
     assert_common(fig, 3)
     # the curve is the cumulative share of the histogram: P(wait < 15 min) from the counts
@@ -189,7 +196,7 @@ def test_by_hour(loaded):
         assert len(ax.lines) == 3  # a line per scenario
         assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3  # a band per scenario
         assert len(ax.patches) >= 2  # closed hours shaded (before opening, lunch, after closing)
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["small", "small-copy", "small-more", "closed"]
+    assert legend_texts(fig) == ["small", "small-copy", "small-more", "closed"]
     assert_common(fig, 3)
     # lunch (12:00-14:00) is shaded: small.yaml's sessions are 08:30-11:30 and 14:00-17:30
     spans = {round(p.get_x()) for p in axes[0].patches}
@@ -293,7 +300,7 @@ def test_trips(loaded):
     assert sum(isinstance(c, ErrorbarContainer) for c in right.containers) == 3  # the rates per scenario
     assert [t.get_text() for t in right.get_xticklabels()] == ["strict\none-trip rate", "official\none-trip rate",
                                                               "zero-trip rate"]  # the catalogue's labels
-    assert [t.get_text() for t in left.get_legend().get_texts()] == results.scenarios
+    assert legend_texts(fig) == results.scenarios
     assert_common(fig, 3)
     # the one-trip rate point is the mean of the KPI over replications
     kpis = results.tables["kpis"]
@@ -312,7 +319,7 @@ def test_lead_times(loaded):
     assert len(bars) == 3 and all(len(b.patches) == 3 for b in bars)  # scenario × route
     assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["immediate", "township", "county"]
     assert ax.get_ylabel() == "mean lead time (working days)"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == results.scenarios
+    assert legend_texts(fig) == results.scenarios
     assert_common(fig, 3)
     cases = results.tables["cases_summary"]
     county = cases[(cases["scenario"] == "small-more") & (cases["route"] == "county")]
@@ -331,7 +338,7 @@ def test_townships(loaded):
         assert ax.get_title() == catalogue.label(kpi)
         assert ax.get_ylabel() == catalogue.unit(kpi)
     assert fig.axes[0].get_ylabel() == "minutes"
-    assert "remote (≥ 30 km)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "remote (≥ 30 km)" in legend_texts(fig)
     for ax in fig.axes[-4:]:  # the bottom row (the x axis is shared)
         assert ax.get_xlabel() == "township (km to county)"
         assert [t.get_text() for t in ax.get_xticklabels()] == ["east (0)", "west (45)"]  # near, then remote
@@ -353,9 +360,8 @@ def test_sweep(loaded):
     for ax in fig.axes[-4:]:  # the bottom row (the x axis is shared)
         assert ax.get_xlabel() == "townships.east.windows.G1"
         assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2"]
-    legend = fig.axes[0].get_legend()
-    assert legend.get_title().get_text() == "reforms.coordination"
-    assert [t.get_text() for t in legend.get_texts()] == ["off", "on"]
+    assert fig.legends[0].get_title().get_text() == "reforms.coordination"
+    assert legend_texts(fig) == ["off", "on"]
     assert_common(fig, 4)
     # a point of the plot is the point's mean in summary.csv
     summary = results.tables["summary"]
@@ -419,9 +425,9 @@ def test_many_scenarios_switch_to_summaries(loaded):
 def test_cli_with_a_township_names_the_files_and_says_what_it_ignored(dirs):
     result = invoke("plot", dirs["run"], "--kind", "by-hour", "--kind", "waits", "--township", "east")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == [str(dirs["run"] / "figures" / "by-hour-east.png"),
+    assert result.stdout.splitlines() == [str(dirs["run"] / "figures" / "by-hour--township-east.png"),
                                           str(dirs["run"] / "figures" / "waits.png")]
-    assert "drawn for all townships: waits" in result.stderr
+    assert "--township east: does not apply to waits" in result.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -429,7 +435,12 @@ def test_cli_with_a_township_names_the_files_and_says_what_it_ignored(dirs):
     (["--kind", "compare"], "--kind compare: not for a run directory"),
     (["--kind", "sweep"], "--kind sweep: not for a run directory"),
     (["--township", "nowhere"], "--township nowhere: no such township in"),
-    (["--format", "pdf"], "'pdf' is not one of"),
+    (["--format", "jpeg"], "'jpeg' is not one of"),
+    (["--scenario", "nope"], "--scenario nope: no such scenario in"),
+    (["--kind", "queue"], "--kind queue: "),
+    (["--kind", "staffing"], "--kind staffing: not for a run directory"),
+    (["--dpi", "0"], "--dpi"),
+    (["--days", "x"], "--days"),
 ])
 def test_cli_bad_input_exits_2(dirs, args, message):
     result = invoke("plot", dirs["run"], *args)
