@@ -1,15 +1,17 @@
 """Figures of a results directory (`simcenter plot`): one function per kind, deterministic files.
 
 Each kind is a function `(results, township) -> matplotlib Figure` in `KINDS`, drawn from a
-`simcenter.resultsdir.ResultsDir` (`load` reads one); `plot()` checks the kinds apply to it and
-writes `figures/KIND.FORMAT` (with `--township ID`: `figures/KIND-ID.FORMAT` for the kinds kept
-per township). Every figure has a title, axis labels with units, a legend where there are
+`simcenter.resultsdir.ResultsDir` (`load` reads one); `plot()` checks the kinds and options apply
+to it and writes `figures/KIND.FORMAT`, or with options that change the figure
+`KIND--scenario-NAME--kpi-NAME--township-ID.FORMAT` (`stem`). At most `MAX_SERIES` series a panel.
+Every figure has a title, axis labels with units, a legend where there are
 several series, and a caption stating n (replications) and how the intervals were made.
 
 The modules: `style` (palette, markers, legends, the figure and its caption, KPI axes),
 `common` (tables, summaries and texts every kind uses), then one module per family of figures:
 `waiting` (waits, by-hour, utilization), `comparison` (compare, trips, lead-times), `effects`
-(township-effects: which reform helps where), `towns` (townships) and `sweeps` (sweep).
+(township-effects: which reform helps where), `towns` (townships), `sweeps` (sweep), `tornado`,
+`staff` (staffing) and `queue` (queue).
 
 Only `Figure` objects are made (no pyplot, no global backend): saving a PNG uses the Agg
 canvas, an SVG the SVG canvas. Files are byte-identical from run to run: no date or software
