@@ -561,7 +561,7 @@ def more(tmp_path_factory):
 def series(ax) -> list[str]:
     """The data series of a panel: labelled lines (not reference lines), error bars, bars."""
     lines = [line.get_label() for line in ax.lines if not line.get_label().startswith("_")
-             and line.get_gid() != "reference"]
+             and not getattr(line, "is_reference", False)]
     return lines + [c.get_label() for c in ax.containers if not (isinstance(c, ErrorbarContainer) and c.lines[0] is None)]
 
 
@@ -572,7 +572,7 @@ def styles(fig) -> dict[str, tuple]:
     out = {}
     for ax in fig.axes:
         for line in ax.lines:
-            if not line.get_label().startswith("_") and line.get_gid() != "reference":
+            if not line.get_label().startswith("_") and not getattr(line, "is_reference", False):
                 out.setdefault(line.get_label(), set()).add((to_hex(line.get_color()), line.get_marker(),
                                                              line.get_linestyle()))
         for c in ax.containers:
@@ -702,7 +702,7 @@ def test_staffing_figure_marks_the_targets_and_the_choice(more):
     assert len(fig.axes) == search["township"].nunique()
     for ax, town in zip(fig.axes, dict.fromkeys(search["township"])):
         assert ax.get_xlabel() == "windows (total)"
-        target = [line for line in ax.lines if line.get_gid() == "reference"][0]
+        target = [line for line in ax.lines if getattr(line, "is_reference", False)][0]
         assert target.get_ydata()[0] == 20
         star = [line for line in ax.lines if line.get_label() == "chosen"][0]
         mine = chosen[chosen["township"] == town]

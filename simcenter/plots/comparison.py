@@ -14,7 +14,7 @@ from ..kpis import ROUTE_NAMES, TRIP_BINS, label
 from ..resultsdir import ResultsDir
 from .common import SHARE, all_townships_note, interval, many, n_text, need, scenarios_in, style_index, summary, \
     town_label
-from .style import BOUNDED, MAX_SERIES, T_METHOD, bar_style, difference_axis, figure, finish, headline, legend, \
+from .style import reference, BOUNDED, MAX_SERIES, T_METHOD, bar_style, difference_axis, figure, finish, headline, legend, \
     percent, point_style, subplot_grid, yerr
 
 
@@ -47,7 +47,7 @@ def compare(results: ResultsDir, township: str | None = None, kpis: list[str] | 
                 style, name = point_style(style_index(results, reform)), reform
             ax.errorbar([d], [y], xerr=xerr, capsize=3, ms=6, label=name, **style,
                         markerfacecolor=style["color"] if bool(r["significant"]) else "white")
-        ax.axvline(0, color="0.4", lw=0.8, gid="reference")
+        reference(ax.axvline(0, color="0.4", lw=0.8))
         difference_axis(ax, kpi)
         ax.set_yticks(range(len(reforms)))
         ax.set_yticklabels(list(reversed(reforms)), fontsize=8)

@@ -12,7 +12,7 @@ from ..kpis import is_share, label, unit
 from ..resultsdir import ResultsDir
 from ..staffing import DECISION_RULE, parse_target
 from .common import PlotError, need, town_label
-from .style import figure, finish, legend, percent, point_style, subplot_grid
+from .style import reference, figure, finish, legend, percent, point_style, subplot_grid
 
 
 def staffing(results: ResultsDir, township: str | None = None, kpis: list[str] | None = None) -> Figure:
@@ -53,7 +53,7 @@ def _panel(ax, results: ResultsDir, candidates: pd.DataFrame, chosen: pd.DataFra
     if len(chosen):
         x = chosen["windows"].sum() if target.hall else chosen["reviewers"].iloc[0]
         ax.plot([x], [chosen[mean].iloc[0]], marker="*", ms=14, color="black", linestyle="none", label="chosen")
-    ax.axhline(target.value, color="0.35", lw=1, linestyle="--", label="target", gid="reference")
+    reference(ax.axhline(target.value, color="0.35", lw=1, linestyle="--", label="target"))
     ax.set_title(f"{town_label(results, town)}: {target}", fontsize=9, loc="left")
     ax.set_xlabel(x_label, fontsize=8)
     ax.set_ylabel(label(target.kpi) + ("" if is_share(target.kpi) else f" ({unit(target.kpi)})"), fontsize=8)

@@ -131,6 +131,12 @@ def legend(ax, extra=(), columns: int = 1, below: bool = False, title: str | Non
                    ncols=columns, title=title, title_fontsize=8)
 
 
+def reference(artist):
+    """Mark a line as a reference (a target, zero), not a data series (an attribute: an SVG id would repeat)."""
+    artist.is_reference = True
+    return artist
+
+
 def marker(i: int) -> str:
     return combination(i)[1]
 

@@ -15,7 +15,7 @@ from ..kpis import WAIT_BINS, label
 from ..resultsdir import ResultsDir
 from .common import COUNT, MANY, all_townships_note, clipped, interval, many, n_text, need, scenarios_in, \
     style_index, summary, town_label, town_order
-from .style import BOUNDED, CLOSED, HEATMAP, MAX_SERIES, T_METHOD, figure, finish, hour_ticks, legend, line_style, \
+from .style import reference, BOUNDED, CLOSED, HEATMAP, MAX_SERIES, T_METHOD, figure, finish, hour_ticks, legend, line_style, \
     palette, percent, subplot_grid
 
 
@@ -41,7 +41,7 @@ def waits(results: ResultsDir, township: str | None = None) -> Figure:
             ax.plot(x, share, label=_within_label(results, scenario, kpis, share), lw=1.8,
                     **line_style(style_index(results, scenario), markers=False))
         for target, style in zip(TARGETS, ("--", ":")):
-            ax.axvline(target, color="0.45", lw=1, linestyle=style, label=f"{target}-minute target", gid="reference")
+            reference(ax.axvline(target, color="0.45", lw=1, linestyle=style, label=f"{target}-minute target"))
         ax.set_xlim(0, min(MAX_MINUTE + 1, math.ceil(reach / 5) * 5))
         ax.set_ylim(0, 1.02)
         percent(ax)
