@@ -304,35 +304,60 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
         sys.exit(3)
 
 
+def _days(value):
+    """--days: a number of working days or "all" (click type for the queue's span)."""
+    if value is None or value == "all":
+        return value
+    if str(value).isdigit() and int(value) > 0:
+        return int(value)
+    raise click.BadParameter(f"a number of working days ≥ 1 or 'all' (got {value!r})")
+
+
 @main.command()
 @click.argument("results_dir", type=click.Path(file_okay=False), metavar="RESULTS_DIR")
 @click.option("-k", "--kind", "kinds", multiple=True,
               type=click.Choice(["waits", "by-hour", "utilization", "compare", "township-effects", "trips",
-                                 "lead-times", "townships", "sweep", "tornado"]),
+                                 "lead-times", "townships", "sweep", "tornado", "staffing", "queue"]),
               help="a figure to draw (repeatable; default: those that suit the directory)")
-@click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True,
+@click.option("--scenario", "scenarios", multiple=True, metavar="NAME",
+              help="only these scenarios (repeatable; a comparison keeps its baseline)")
+@click.option("--kpi", "kpis", multiple=True, metavar="NAME",
+              help="the KPIs of compare, township-effects, sweep, tornado and staffing panels (repeatable)")
+@click.option("--township", metavar="ID|名|pinyin",
+              help="only this township, by id, Chinese or pinyin name (by-hour, utilization, compare, sweep, "
+                   "staffing, queue)")
+@click.option("--days", callback=lambda ctx, param, value: _days(value), metavar="N|all",
+              help="queue: the first N measured working days (default 5), or all of them day by day")
+@click.option("-o", "--out", type=click.Path(file_okay=False), help="folder of the figures (default: RESULTS_DIR/figures)")
+@click.option("--dpi", type=click.IntRange(30, 1200), default=150, show_default=True, help="resolution of PNG files")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg", "pdf"]), default="png", show_default=True,
               help="file format")
-@click.option("--township", metavar="ID", help="only this township (by-hour, utilization, compare, sweep)")
 @_errors_handled
-def plot(results_dir, kinds, fmt, township):
+def plot(results_dir, kinds, scenarios, kpis, township, days, out, dpi, fmt):
     """Draw figures of a results directory into RESULTS_DIR/figures/ and print their paths.
 
     Kinds: waits (share served within x minutes), by-hour (waits and queue by clock hour),
     utilization (window group × hour heatmap), compare (paired differences from the baseline),
-    trips (trips per case, one-trip rates), lead-times (lead days by route), townships
-    (headline KPIs per township, remote vs near), sweep (a KPI against the factors), tornado (a
-    sensitivity's effect per input, one file per reform).
+    township-effects (which reform helps where), trips (trips per case, one-trip rates),
+    lead-times (lead days by route), townships (headline KPIs per township, remote vs near),
+    sweep (a KPI against the factors), tornado (a sensitivity's effect per input, one file per
+    reform), staffing (a `staff` search: staff against its targets), queue (people waiting over
+    time in one hall; needs `run --records`). Options that change a figure are in its file name
+    (compare--kpi-wait_mean.png).
     """
     from . import plots
 
     results = plots.load(results_dir)
     kinds = list(kinds) or plots.default_kinds(results)
-    for path in plots.plot(results, kinds, fmt, township):
+    for path in plots.plot(results, kinds, fmt, township, scenarios, kpis, out, dpi, days):
         click.echo(str(path))
-    ignored = [k for k in kinds if k not in plots.TOWNSHIP_KINDS]
-    if township is not None and ignored:
-        click.echo(f"--township {township}: not kept per township, so drawn for all townships: {', '.join(ignored)}",
-                   err=True)
+    for option, value, applying in (("--township", township, plots.TOWNSHIP_KINDS),
+                                    ("--scenario", scenarios, plots.SCENARIO_KINDS),
+                                    ("--kpi", kpis, plots.KPI_KINDS), ("--days", days, ("queue",))):
+        ignored = [k for k in kinds if k not in applying]
+        if value and ignored:
+            shown = value if isinstance(value, str | int) else " ".join(value)
+            click.echo(f"{option} {shown}: does not apply to {', '.join(ignored)} (drawn as without it)", err=True)
 
 
 @main.command()

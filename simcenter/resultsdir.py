@@ -37,7 +37,10 @@ TABLES = {  # short name → file
     "comparison": "comparison.csv",
     "effects": "effects.csv",
     "sensitivity": "sensitivity.csv",
+    "staffing": "staffing.csv",
+    "staffing_search": "staffing_search.csv",
 }
+VISITS = "visits.parquet"  # `run --records`: read on demand (`ResultsDir.visits`), it can be large
 # Tables that get a `group` column (the scenario name, or "point N"). Not kpis_by_hour: its
 # `group` is the window group.
 GROUPED = ("kpis", "by_township", "cases_summary", "by_department")
@@ -52,16 +55,17 @@ class ResultsDir:
     """A finished results directory as read by `read`: what the figures and the report draw on."""
 
     path: Path
-    kind: str  # "run" | "compare" | "sweep" | "sensitivity" (`kind_of`)
+    kind: str  # "run" | "compare" | "sweep" | "sensitivity" | "staff" (`kind_of`)
     manifest: dict
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # short name (TABLES) → table, those that exist
     scenarios: list[str] = field(default_factory=list)  # baseline first; for a sweep, empty
     resolved: dict[str, dict] = field(default_factory=dict)  # scenario name → resolved scenario (run, compare)
-    townships: dict[str, dict] = field(default_factory=dict)  # id → {"name", "km_to_county"} (first resolved scenario)
+    townships: dict[str, dict] = field(default_factory=dict)  # id → {"name", "name_zh", "km_to_county"}
     points: dict[str, dict] = field(default_factory=dict)  # sweep: "point N" → factor values, in point order
     factors: list[str] = field(default_factory=list)  # sweep: the factors that are columns of kpis
     summary: dict[tuple[str, str], Stat] = field(default_factory=dict)  # (group, KPI) → (mean, low, high, n)
     computed: list[str] = field(default_factory=list)  # KPIs whose summary is not in summary.csv (computed here)
+    compared: int = 0  # seen through plot --scenario: the reforms of the whole comparison (its Bonferroni k)
 
     @property
     def groups(self) -> list[str]:
@@ -76,6 +80,17 @@ class ResultsDir:
     def kpis(self) -> pd.DataFrame:
         """kpis.parquet: group, scenario or point (and factors), replication, a column per KPI."""
         return self.tables["kpis"]
+
+    @property
+    def has_visits(self) -> bool:
+        return (self.path / VISITS).is_file()
+
+    def visits(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """visits.parquet (`run --records`), those columns; OutputError when missing or unreadable."""
+        try:
+            return pd.read_parquet(self.path / VISITS, columns=columns)
+        except Exception as e:  # noqa: BLE001 - any reader error means the same to the user
+            raise OutputError(f"{self.path / VISITS}: unreadable ({type(e).__name__}: {e})") from None
 
     def table(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)
@@ -133,12 +148,12 @@ class ResultsDir:
 
 
 def kind_of(path: Path, manifest: dict) -> str:
-    """The one rule: a sweep's manifest names its experiment; a sensitivity's says so; a comparison's
-    says so (or it has comparison.csv, or several scenarios); anything else is a run."""
+    """The one rule: a sweep's manifest names its experiment; a sensitivity's or a staffing search's
+    says so; a comparison's says so (or it has comparison.csv, or several scenarios); anything else is a run."""
     if "experiment" in manifest:
         return "sweep"
-    if manifest.get("command") == "sensitivity":
-        return "sensitivity"
+    if manifest.get("command") in ("sensitivity", "staff"):
+        return str(manifest["command"])
     named = [s for s in manifest.get("scenarios", []) if isinstance(s, dict) and "name" in s]
     if manifest.get("command") == "compare" or (path / TABLES["comparison"]).is_file() or len(named) > 1:
         return "compare"
@@ -151,6 +166,8 @@ def read(results_dir) -> ResultsDir:
     manifest = read_manifest(path)
     if kind_of(path, manifest) == "sensitivity":
         return _sensitivity(path, manifest)
+    if kind_of(path, manifest) == "staff":
+        return _staff(path, manifest)
     if not (path / TABLES["kpis"]).is_file():
         raise OutputError(f"{path}: not a results directory (got no {TABLES['kpis']})")
     results = ResultsDir(path, kind_of(path, manifest), manifest, _tables(path))
@@ -191,6 +208,18 @@ def _sensitivity(path: Path, manifest: dict) -> ResultsDir:
     return results
 
 
+def _staff(path: Path, manifest: dict) -> ResultsDir:
+    """A staffing search (`simcenter staff`): staffing.csv, staffing_search.csv and the staffed scenario."""
+    for name in ("staffing", "staffing_search"):
+        if not (path / TABLES[name]).is_file():
+            raise OutputError(f"{path}: not a staffing results directory (got no {TABLES[name]})")
+    results = ResultsDir(path, "staff", manifest, _tables(path))
+    results.scenarios = [s["name"] for s in manifest.get("scenarios", []) if isinstance(s, dict) and "name" in s][:1]
+    results.resolved = _resolved_files({n: path / "scenario.staffed.yaml" for n in results.scenarios})
+    results.townships = _townships(results.resolved)
+    return results
+
+
 def _tables(path: Path) -> dict[str, pd.DataFrame]:
     tables = {}
     for name, file in TABLES.items():
@@ -211,13 +240,17 @@ def _group_column(frame: pd.DataFrame) -> list[str]:
 
 def _resolved(path: Path, kind: str, names: list[str]) -> dict[str, dict]:
     """Each scenario's resolved scenario (scenario.resolved.yaml, scenarios/NAME.resolved.yaml), those readable."""
-    import yaml
-
     from .layout import file_stem
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 7 times faster on a large scenario
     files = {names[0]: path / "scenario.resolved.yaml"} if kind == "run" and names else \
         {n: path / "scenarios" / f"{file_stem(n)}.resolved.yaml" for n in names}
+    return _resolved_files(files)
+
+
+def _resolved_files(files: dict[str, Path]) -> dict[str, dict]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 7 times faster on a large scenario
     out = {}
     for name, file in files.items():
         try:
@@ -230,10 +263,11 @@ def _resolved(path: Path, kind: str, names: list[str]) -> dict[str, dict]:
 
 
 def _townships(resolved: dict[str, dict]) -> dict[str, dict]:
-    """Each township's name and km_to_county, from the first resolved scenario that has them."""
+    """Each township's name, Chinese name and km_to_county, from the first resolved scenario that has them."""
     for data in resolved.values():
         try:
-            return {str(t): {"name": v.get("name") or str(t), "km_to_county": float(v.get("km_to_county") or 0)}
+            return {str(t): {"name": v.get("name") or str(t), "name_zh": str(v.get("name_zh") or ""),
+                             "km_to_county": float(v.get("km_to_county") or 0)}
                     for t, v in data["townships"].items()}
         except (KeyError, TypeError, AttributeError, ValueError):
             continue

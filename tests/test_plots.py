@@ -145,6 +145,13 @@ def texts(fig) -> str:
     return "\n".join(t.get_text() for t in fig.texts)
 
 
+def legend_texts(fig) -> list[str]:
+    """The figure's legend (outside the panels: no axes has one)."""
+    assert not any(ax.get_legend() for ax in fig.axes)
+    (legend,) = fig.legends
+    return [t.get_text() for t in legend.get_texts()]
+
+
 def caption(fig) -> str:
     return fig._supxlabel.get_text()
 
@@ -165,7 +172,7 @@ def test_waits(loaded):
     assert "share of visits served within x minutes" in ax.get_ylabel()
     assert [line.get_label() for line in ax.lines[3:]] == ["15-minute target", "30-minute target"]
     assert [line.get_xdata()[0] for line in ax.lines[3:]] == [15, 30]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = legend_texts(fig)
     assert labels[0].startswith("small: ") and "within 15 min" in labels[0] and len(labels) == 5
     assert_common(fig, 3)
     # the curve is the cumulative share of the histogram: P(wait < 15 min) from the counts
@@ -189,7 +196,7 @@ def test_by_hour(loaded):
         assert len(ax.lines) == 3  # a line per scenario
         assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3  # a band per scenario
         assert len(ax.patches) >= 2  # closed hours shaded (before opening, lunch, after closing)
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["small", "small-copy", "small-more", "closed"]
+    assert legend_texts(fig) == ["small", "small-copy", "small-more", "closed"]
     assert_common(fig, 3)
     # lunch (12:00-14:00) is shaded: small.yaml's sessions are 08:30-11:30 and 14:00-17:30
     spans = {round(p.get_x()) for p in axes[0].patches}
@@ -293,7 +300,7 @@ def test_trips(loaded):
     assert sum(isinstance(c, ErrorbarContainer) for c in right.containers) == 3  # the rates per scenario
     assert [t.get_text() for t in right.get_xticklabels()] == ["strict\none-trip rate", "official\none-trip rate",
                                                               "zero-trip rate"]  # the catalogue's labels
-    assert [t.get_text() for t in left.get_legend().get_texts()] == results.scenarios
+    assert legend_texts(fig) == results.scenarios
     assert_common(fig, 3)
     # the one-trip rate point is the mean of the KPI over replications
     kpis = results.tables["kpis"]
@@ -312,7 +319,7 @@ def test_lead_times(loaded):
     assert len(bars) == 3 and all(len(b.patches) == 3 for b in bars)  # scenario × route
     assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["immediate", "township", "county"]
     assert ax.get_ylabel() == "mean lead time (working days)"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == results.scenarios
+    assert legend_texts(fig) == results.scenarios
     assert_common(fig, 3)
     cases = results.tables["cases_summary"]
     county = cases[(cases["scenario"] == "small-more") & (cases["route"] == "county")]
@@ -331,7 +338,7 @@ def test_townships(loaded):
         assert ax.get_title() == catalogue.label(kpi)
         assert ax.get_ylabel() == catalogue.unit(kpi)
     assert fig.axes[0].get_ylabel() == "minutes"
-    assert "remote (≥ 30 km)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "remote (≥ 30 km)" in legend_texts(fig)
     for ax in fig.axes[-4:]:  # the bottom row (the x axis is shared)
         assert ax.get_xlabel() == "township (km to county)"
         assert [t.get_text() for t in ax.get_xticklabels()] == ["east (0)", "west (45)"]  # near, then remote
@@ -353,9 +360,8 @@ def test_sweep(loaded):
     for ax in fig.axes[-4:]:  # the bottom row (the x axis is shared)
         assert ax.get_xlabel() == "townships.east.windows.G1"
         assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2"]
-    legend = fig.axes[0].get_legend()
-    assert legend.get_title().get_text() == "reforms.coordination"
-    assert [t.get_text() for t in legend.get_texts()] == ["off", "on"]
+    assert fig.legends[0].get_title().get_text() == "reforms.coordination"
+    assert legend_texts(fig) == ["off", "on"]
     assert_common(fig, 4)
     # a point of the plot is the point's mean in summary.csv
     summary = results.tables["summary"]
@@ -419,9 +425,9 @@ def test_many_scenarios_switch_to_summaries(loaded):
 def test_cli_with_a_township_names_the_files_and_says_what_it_ignored(dirs):
     result = invoke("plot", dirs["run"], "--kind", "by-hour", "--kind", "waits", "--township", "east")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == [str(dirs["run"] / "figures" / "by-hour-east.png"),
+    assert result.stdout.splitlines() == [str(dirs["run"] / "figures" / "by-hour--township-east.png"),
                                           str(dirs["run"] / "figures" / "waits.png")]
-    assert "drawn for all townships: waits" in result.stderr
+    assert "--township east: does not apply to waits" in result.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -429,7 +435,12 @@ def test_cli_with_a_township_names_the_files_and_says_what_it_ignored(dirs):
     (["--kind", "compare"], "--kind compare: not for a run directory"),
     (["--kind", "sweep"], "--kind sweep: not for a run directory"),
     (["--township", "nowhere"], "--township nowhere: no such township in"),
-    (["--format", "pdf"], "'pdf' is not one of"),
+    (["--format", "jpeg"], "'jpeg' is not one of"),
+    (["--scenario", "nope"], "--scenario nope: no such scenario in"),
+    (["--kind", "queue"], "--kind queue: "),
+    (["--kind", "staffing"], "--kind staffing: not for a run directory"),
+    (["--dpi", "0"], "--dpi"),
+    (["--days", "x"], "--days"),
 ])
 def test_cli_bad_input_exits_2(dirs, args, message):
     result = invoke("plot", dirs["run"], *args)
@@ -521,3 +532,183 @@ def test_township_effects_are_the_paired_differences_of_kpis_by_township(dirs, l
     shown = {t.get_text() for ax in fig.axes for t in ax.texts}
     assert {cell_text(r.kpi, r.difference, r.significant) for r in table.itertuples()} <= shown
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["east", "west"]  # names (here = ids)
+
+# --- many scenarios, styles, options, fonts, staffing and queue ---------------------------------
+
+SHORT = ("--set", "horizon.days=3", "--set", "horizon.warmup_days=1", "--set", "horizon.drain_days=4")
+
+
+@pytest.fixture(scope="module")
+def more(tmp_path_factory):
+    """A compare of 8 scenarios (small.yaml with other window counts, 3 days), a run with records and
+    Chinese township names, and a staffing search."""
+    base = tmp_path_factory.mktemp("more")
+    variants = []
+    for i in range(7):
+        file = base / f"v{i}.yaml"
+        file.write_text(f"extends: {SMALL}\nname: v{i}\ntownships: {{east: {{windows: {{G1: {1 + i % 3}, "
+                        f"G2: {1 + i // 3}}}}}}}\n", encoding="utf-8")
+        variants.append(file)
+    commands = {
+        "compare8": ["compare", SMALL, *variants, "-r", 2, *SHORT],
+        "records": ["run", SMALL, "-r", 2, "--records", "--set", "townships.east.name=Dongzhen",
+                    "--set", "townships.east.name_zh=东镇", "--set", "horizon.days=8"],
+        "staff": ["staff", SMALL, "--target", "wait_p90<=20", "-r", 2, *SHORT],
+    }
+    return results_dirs(base, commands)
+
+
+def series(ax) -> list[str]:
+    """The data series of a panel: labelled lines (not reference lines), error bars, bars."""
+    lines = [line.get_label() for line in ax.lines if not line.get_label().startswith("_")
+             and not getattr(line, "is_reference", False)]
+    return lines + [c.get_label() for c in ax.containers if not (isinstance(c, ErrorbarContainer) and c.lines[0] is None)]
+
+
+def styles(fig) -> dict[str, tuple]:
+    """label → (colour, marker, line style) of every series of the figure."""
+    from matplotlib.colors import to_hex
+
+    out = {}
+    for ax in fig.axes:
+        for line in ax.lines:
+            if not line.get_label().startswith("_") and not getattr(line, "is_reference", False):
+                out.setdefault(line.get_label(), set()).add((to_hex(line.get_color()), line.get_marker(),
+                                                             line.get_linestyle()))
+        for c in ax.containers:
+            if isinstance(c, ErrorbarContainer) and c.lines[0] is not None:  # not the whiskers of bars
+                line = c.lines[0]
+                out.setdefault(c.get_label(), set()).add((to_hex(line.get_color()), line.get_marker(), "none"))
+            elif isinstance(c, BarContainer):
+                patch = c.patches[0]
+                out.setdefault(c.get_label(), set()).add((to_hex(patch.get_facecolor()), patch.get_hatch(), "bar"))
+    return out
+
+
+@pytest.mark.slow
+def test_a_compare_of_eight_scenarios_has_at_most_six_series_a_panel_and_unique_styles(more):
+    results = plots.load(more["compare8"])
+    assert len(results.scenarios) == 8
+    for kind in ("waits", "by-hour", "utilization", "compare", "township-effects", "trips", "lead-times",
+                 "townships"):
+        fig = plots.KINDS[kind](results, None)
+        for ax in fig.axes:
+            assert len(set(series(ax))) <= plots.MAX_SERIES, (kind, ax.get_title(), series(ax))
+        seen = styles(fig)
+        assert all(len(s) == 1 for s in seen.values()), (kind, seen)  # a series looks the same in every panel
+        combos = [next(iter(s)) for s in seen.values()]
+        assert len(combos) == len(set(combos)), (kind, seen)  # and no two series alike
+        assert not any(ax.get_legend() for ax in fig.axes), kind  # legends outside the panels
+    waits = plots.waits(results)
+    assert len(waits.axes) == 7 and waits.axes[0].get_title(loc="left") == "small vs v0"
+
+
+def test_style_combinations_are_unique():
+    from simcenter.plots.style import combination
+
+    combos = [combination(i) for i in range(64)]
+    assert len(set(combos)) == 64
+    assert [c[0] for c in combos[:8]] == list(plots.OKABE_ITO)
+
+
+def test_options_name_the_files_and_restrict_the_figures(dirs, tmp_path):
+    result = invoke("plot", dirs["compare"], "--kind", "compare", "--kind", "waits", "--scenario", "small-more",
+                    "--kpi", "wait_mean", "--out", tmp_path / "f", "--format", "pdf")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [str(tmp_path / "f" / "compare--scenario-small-more--kpi-wait_mean.pdf"),
+                                          str(tmp_path / "f" / "waits--scenario-small-more.pdf")]
+    assert "--kpi wait_mean: does not apply to waits" in result.stderr
+    results = plots.common.restrict(plots.load(dirs["compare"]), ["small-more"])
+    assert results.scenarios == ["small", "small-more"]  # the baseline kept
+    fig = plots.compare(results, kpis=["wait_mean"])
+    assert len(fig.axes) == 1 and fig.axes[0].get_title() == catalogue.label("wait_mean")
+    assert "k = 2 reforms" in " ".join(caption(fig).split())  # the comparison's Bonferroni k, not the shown one
+    for args, message in ((["--kpi", "bogus"], "--kpi bogus: not a KPI of the compare figure"),
+                          (["--scenario", "nope"], "(known: small, small-copy, small-more)")):
+        result = invoke("plot", dirs["compare"], "--kind", "compare", *args)
+        assert result.exit_code == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_pdf_bytes_are_deterministic(loaded, tmp_path):
+    fig = plots.KINDS["trips"](loaded["compare"], None)
+    plots.save(fig, tmp_path / "a.pdf")
+    plots.save(plots.KINDS["trips"](loaded["compare"], None), tmp_path / "b.pdf")
+    data = (tmp_path / "a.pdf").read_bytes()
+    assert data[:5] == b"%PDF-" and data == (tmp_path / "b.pdf").read_bytes()
+    assert b"CreationDate" not in data
+
+
+@pytest.mark.slow
+def test_chinese_township_names_draw_without_missing_glyphs(more, tmp_path):
+    import warnings
+
+    from simcenter.plots.style import CJK_FONTS
+
+    if not CJK_FONTS:
+        pytest.skip("no CJK font installed (Debian: fonts-wqy-zenhei)")
+    results = plots.load(more["records"])
+    assert plots.common.town_label(results, "east") == "Dongzhen 东镇"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plots.townships(results)
+        plots.save(fig, tmp_path / "t.png")
+        plots.save(plots.by_hour(results, "east"), tmp_path / "h.svg")
+    assert not [w for w in caught if "missing from font" in str(w.message)], [str(w.message) for w in caught]
+    assert "Dongzhen 东镇 (0)" in [t.get_text() for t in fig.axes[-1].get_xticklabels()]
+    for name in ("东镇", "dongzhen", "east"):  # Chinese, pinyin (any case), id
+        result = invoke("plot", more["records"], "--kind", "by-hour", "--township", name, "--out", tmp_path)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.strip() == str(tmp_path / "by-hour--township-east.png")
+    result = invoke("plot", more["records"], "--township", "西镇")
+    assert result.exit_code == 2 and "(known: east (东镇), west)" in result.stderr
+
+
+@pytest.mark.slow
+def test_queue_time_average_is_the_visits_and_the_hourly_table(more):
+    """The plotted mean step function over the measured span: its time average equals the visits'
+    overlaps with the span (independent), and the model's queue area in kpis_by_hour."""
+    import pandas as pd
+
+    results = plots.load(more["records"])
+    fig = plots.queue(results, "east", days="8")  # more days than measured: the whole measured span
+    line = fig.axes[0].lines[0]
+    x, y = (np.asarray(v, float) for v in line.get_data())
+    a, b = x[0] * 1440, x[-1] * 1440
+    plotted = float(np.sum(y[:-1] * np.diff(x) * 1440)) / (b - a)
+    visits = pd.read_parquet(more["records"] / "visits.parquet")
+    east = visits[(visits["township"] == 0) & (visits["outcome"] != 1)]
+    leave = np.where(east["outcome"] == 0, east["called"], east["done"])
+    overlap = np.clip(np.minimum(leave, b) - np.maximum(east["arrive"], a), 0, None)
+    assert plotted == pytest.approx(overlap.sum() / (b - a) / 2, rel=1e-9)  # two replications
+    hourly = results.tables["by_hour"]
+    days = 8 - 2  # measured working days of small.yaml (8 days, 2 warm-up)
+    area = hourly.loc[hourly["township"] == "east", "queue_mean"].sum() * 60 * days / 2
+    assert plotted * (b - a) == pytest.approx(area, rel=1e-6)
+    daily = plots.queue(results, None, days="all")
+    assert len(daily.axes[0].lines[0].get_xdata()) == days
+    result = invoke("plot", more["records"], "--kind", "queue")
+    assert result.exit_code == 0 and result.stdout.strip().endswith("figures/queue.png")
+
+
+@pytest.mark.slow
+def test_staffing_figure_marks_the_targets_and_the_choice(more):
+    import pandas as pd
+
+    results = plots.load(more["staff"])
+    assert results.kind == "staff" and plots.default_kinds(results) == ["staffing"]
+    fig = plots.staffing(results)
+    search = pd.read_csv(more["staff"] / "staffing_search.csv")
+    chosen = pd.read_csv(more["staff"] / "staffing.csv")
+    assert len(fig.axes) == search["township"].nunique()
+    for ax, town in zip(fig.axes, dict.fromkeys(search["township"])):
+        assert ax.get_xlabel() == "windows (total)"
+        target = [line for line in ax.lines if getattr(line, "is_reference", False)][0]
+        assert target.get_ydata()[0] == 20
+        star = [line for line in ax.lines if line.get_label() == "chosen"][0]
+        mine = chosen[chosen["township"] == town]
+        assert star.get_xdata()[0] == mine["windows"].sum()
+        assert star.get_ydata()[0] == pytest.approx(mine["wait_p90_mean"].iloc[0])
+        points = sum(len(c.lines[0].get_xdata()) for c in ax.containers)
+        assert points == (search["township"] == town).sum()
+    result = invoke("plot", more["staff"], "--kind", "waits")
+    assert result.exit_code == 2 and "not for a staff directory" in result.stderr

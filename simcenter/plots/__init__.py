@@ -1,15 +1,17 @@
 """Figures of a results directory (`simcenter plot`): one function per kind, deterministic files.
 
 Each kind is a function `(results, township) -> matplotlib Figure` in `KINDS`, drawn from a
-`simcenter.resultsdir.ResultsDir` (`load` reads one); `plot()` checks the kinds apply to it and
-writes `figures/KIND.FORMAT` (with `--township ID`: `figures/KIND-ID.FORMAT` for the kinds kept
-per township). Every figure has a title, axis labels with units, a legend where there are
+`simcenter.resultsdir.ResultsDir` (`load` reads one); `plot()` checks the kinds and options apply
+to it and writes `figures/KIND.FORMAT`, or with options that change the figure
+`KIND--scenario-NAME--kpi-NAME--township-ID.FORMAT` (`stem`). At most `MAX_SERIES` series a panel.
+Every figure has a title, axis labels with units, a legend where there are
 several series, and a caption stating n (replications) and how the intervals were made.
 
 The modules: `style` (palette, markers, legends, the figure and its caption, KPI axes),
 `common` (tables, summaries and texts every kind uses), then one module per family of figures:
 `waiting` (waits, by-hour, utilization), `comparison` (compare, trips, lead-times), `effects`
-(township-effects: which reform helps where), `towns` (townships) and `sweeps` (sweep).
+(township-effects: which reform helps where), `towns` (townships), `sweeps` (sweep), `tornado`,
+`staff` (staffing) and `queue` (queue).
 
 Only `Figure` objects are made (no pyplot, no global backend): saving a PNG uses the Agg
 canvas, an SVG the SVG canvas. Files are byte-identical from run to run: no date or software
@@ -32,10 +34,12 @@ from matplotlib.figure import Figure
 from ..kpis import REMOTE_KM, ROUTE_NAMES, TRIP_BINS, label, unit  # noqa: F401 - the catalogue's, as the figures use them
 from ..results import write_bytes
 from ..resultsdir import TABLES, ResultsDir, read
-from .common import PlotError
+from .common import PlotError, restrict, township_id
 from .comparison import compare, lead_times, trips
-from .effects import township_effects_figure
-from .style import OKABE_ITO  # noqa: F401 - the palette, for tests and callers
+from .effects import effect_kpis, township_effects_figure
+from .queue import queue
+from .staff import staffing
+from .style import MAX_SERIES, OKABE_ITO  # noqa: F401 - the palette and the series per panel, for tests and callers
 from .sweeps import sweep
 from .tornado import figures as tornado_figures
 from .tornado import tornado
@@ -46,7 +50,7 @@ __all__ = ["FORMATS", "KINDS", "PlotError", "ResultsDir", "TOWNSHIP_KINDS", "app
            "save"]
 
 
-FORMATS = ("png", "svg")
+FORMATS = ("png", "svg", "pdf")
 DPI = 150
 
 KINDS: dict[str, Callable[[ResultsDir, str | None], Figure]] = {
@@ -60,7 +64,12 @@ KINDS: dict[str, Callable[[ResultsDir, str | None], Figure]] = {
     "townships": townships,
     "sweep": sweep,
     "tornado": tornado,
+    "staffing": staffing,
+    "queue": queue,
 }
+KPI_KINDS = ("compare", "township-effects", "sweep", "tornado", "staffing")  # those --kpi chooses panels of
+SCENARIO_KINDS = ("waits", "by-hour", "utilization", "compare", "township-effects", "trips", "lead-times",
+                  "townships", "tornado")  # those --scenario restricts
 MULTIPLE = {"tornado": tornado_figures}  # kinds drawn as several files, figures/KIND-NAME.FORMAT
 
 
@@ -81,22 +90,25 @@ NEEDS = {  # kind → tables it reads
     "townships": ("by_township",),
     "sweep": ("kpis",),
     "tornado": ("sensitivity",),
+    "staffing": ("staffing", "staffing_search"),
+    "queue": (),
 }
-TOWNSHIP_KINDS = ("by-hour", "utilization", "compare", "sweep")  # those --township restricts
-
-
-def check_township(results: ResultsDir, township: str) -> None:
-    known = results.township_ids()
-    if township not in known:
-        raise PlotError(f"--township {township}: no such township in {results.path} "
-                        f"(known: {', '.join(known) or 'none'})")
+TOWNSHIP_KINDS = ("by-hour", "utilization", "compare", "sweep", "staffing", "queue")  # those --township restricts
 
 
 def applies(results: ResultsDir, kind: str) -> str | None:
     """None if `kind` can be drawn from `results`, else why not (one line)."""
     if kind not in KINDS:
         return f"--kind {kind}: no such kind (choose from {', '.join(KINDS)})"
-    if kind == "tornado" or results.kind == "sensitivity":
+    if kind == "staffing" or results.kind == "staff":
+        if (kind == "staffing") != (results.kind == "staff"):
+            return (f"--kind {kind}: not for a {results.kind} directory (the staffing figure is drawn from "
+                    "`simcenter staff`, and only it)")
+    elif kind == "queue":
+        if results.kind != "run" or not results.has_visits:
+            return (f"--kind queue: {results.path} has no visits.parquet (the queue over time needs every visit: "
+                    "run the scenario with `simcenter run --records`)")
+    elif kind == "tornado" or results.kind == "sensitivity":
         if (kind == "tornado") != (results.kind == "sensitivity"):
             return (f"--kind {kind}: not for a {results.kind} directory (tornado figures are drawn from "
                     "`simcenter sensitivity`, and only they)")
@@ -124,14 +136,14 @@ def applies(results: ResultsDir, kind: str) -> str | None:
 
 def default_kinds(results: ResultsDir) -> list[str]:
     """The kinds that suit the directory: the sweep plot for a sweep, the comparison first for a compare."""
-    order = ("sweep", "tornado", "compare", "township-effects", "waits", "by-hour", "utilization", "trips", "lead-times",
-             "townships")
-    return [k for k in order if applies(results, k) is None]
+    order = ("sweep", "tornado", "staffing", "compare", "township-effects", "waits", "by-hour", "utilization", "trips",
+             "lead-times", "townships")
+    return [k for k in order if applies(results, k) is None]  # not queue: drawn when asked (visits are large)
 
 # --- writing ----------------------------------------------------------------------------------
 
-def save(fig: Figure, path: Path, fmt: str | None = None) -> None:
-    """The figure as PNG or SVG at `path`, atomically; the same figure gives the same bytes."""
+def save(fig: Figure, path: Path, fmt: str | None = None, dpi: int = DPI) -> None:
+    """The figure as PNG, SVG or PDF at `path`, atomically; the same figure gives the same bytes."""
     path = Path(path)
     fmt = fmt or path.suffix.lstrip(".")
     if fmt not in FORMATS:
@@ -140,7 +152,11 @@ def save(fig: Figure, path: Path, fmt: str | None = None) -> None:
         write_bytes(path, svg_bytes(fig, path.stem))
         return
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    if fmt == "pdf":  # no dates, no producer: the bytes depend on the figure only
+        fig.savefig(buffer, format="pdf", metadata={"CreationDate": None, "ModDate": None, "Producer": None,
+                                                    "Creator": None})
+    else:
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     write_bytes(path, buffer.getvalue())
 
 
@@ -151,19 +167,65 @@ def svg_bytes(fig: Figure, name: str) -> bytes:
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
+# --- options ----------------------------------------------------------------------------------
 
-def plot(results_dir, kinds=None, fmt: str = "png", township: str | None = None) -> list[Path]:
-    """Write the figures of `kinds` (default: `default_kinds`) into RESULTS_DIR/figures/; their paths.
+def kpi_choices(results: ResultsDir, kind: str) -> list[str]:
+    """The KPIs `--kpi` may choose for `kind` in this directory."""
+    tables = results.tables
+    if kind == "compare":
+        return list(dict.fromkeys(tables["comparison"]["kpi"].astype(str)))
+    if kind == "township-effects":
+        return effect_kpis(tables["by_township"].columns) if "by_township" in tables else []
+    if kind == "tornado":
+        return list(dict.fromkeys(tables["sensitivity"]["kpi"].astype(str)))
+    if kind == "staffing":
+        return [str(t).split("<")[0].split(">")[0] for t in results.manifest.get("targets", [])]
+    return [k for k in results.kpi_names()] if kind == "sweep" else []
 
-    `results_dir` is a path or a `ResultsDir`.
-    Everything is checked before anything is written: an unknown or unfitting kind, format or
-    township raises PlotError.
+
+def check_kpis(results: ResultsDir, kinds: list[str], kpis: list[str]) -> None:
+    for kind in kinds:
+        if kind not in KPI_KINDS:
+            continue
+        known = kpi_choices(results, kind)
+        for kpi in kpis:
+            if kpi not in known:
+                raise PlotError(f"--kpi {kpi}: not a KPI of the {kind} figure of {results.path} "
+                                f"(known: {', '.join(known) or 'none'})")
+
+
+def stem(kind: str, scenarios=(), kpis=(), township: str | None = None, days=None) -> str:
+    """The file name of a figure: the kind, then each option that changed it (`--scenario-NAME`...)."""
+    from ..layout import file_stem
+
+    parts = [kind]
+    if kind in SCENARIO_KINDS:
+        parts += [f"scenario-{file_stem(s)}" for s in scenarios]
+    if kind in KPI_KINDS:
+        parts += [f"kpi-{k}" for k in kpis]
+    if township is not None and kind in TOWNSHIP_KINDS:
+        parts.append(f"township-{file_stem(township)}")
+    if days is not None and kind == "queue":
+        parts.append(f"days-{days}")
+    return "--".join(parts)
+
+
+def plot(results_dir, kinds=None, fmt: str = "png", township: str | None = None, scenarios=(), kpis=(),
+         out=None, dpi: int = DPI, days=None) -> list[Path]:
+    """Write the figures of `kinds` (default: `default_kinds`) into `out` (default RESULTS_DIR/figures/);
+    their paths. `results_dir` is a path or a `ResultsDir`. `scenarios` restricts the figures to those
+    (a comparison keeps its baseline), `kpis` chooses the panels of the KPI kinds, `township` (id,
+    Chinese or pinyin name) the township, `days` the queue's span (N or "all").
+    Everything is checked before anything is written: an unknown or unfitting kind, format, scenario,
+    KPI or township raises PlotError. File names: `stem`.
     """
     if fmt not in FORMATS:
         raise PlotError(f"--format {fmt}: not a figure format (choose from {', '.join(FORMATS)})")
     results = results_dir if isinstance(results_dir, ResultsDir) else load(results_dir)
     if township is not None:
-        check_township(results, township)
+        township = township_id(results, township)
+    scenarios, kpis = list(dict.fromkeys(scenarios)), list(dict.fromkeys(kpis))
+    seen = restrict(results, scenarios) if scenarios else results
     kinds = list(dict.fromkeys(kinds)) if kinds else default_kinds(results)
     if not kinds:
         raise PlotError(f"{results.path}: nothing to plot (got none of the tables the figures need)")
@@ -171,18 +233,23 @@ def plot(results_dir, kinds=None, fmt: str = "png", township: str | None = None)
         problem = applies(results, kind)
         if problem:
             raise PlotError(problem)
-    folder = results.path / "figures"
-    folder.mkdir(exist_ok=True)
+    check_kpis(results, kinds, kpis)
+    folder = Path(out) if out is not None else results.path / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in kinds:
+        options = {"kpis": kpis or None} if kind in KPI_KINDS else {}
+        if kind == "queue":
+            options = {"days": days}
+        name = stem(kind, scenarios, kpis, township, days)
         if kind in MULTIPLE:
-            for name, fig in MULTIPLE[kind](results).items():
-                save(fig, folder / f"{kind}-{name}.{fmt}", fmt)
-                written.append(folder / f"{kind}-{name}.{fmt}")
+            for suffix, fig in MULTIPLE[kind](seen, **options).items():
+                path = folder / f"{kind}-{suffix}{name[len(kind):]}.{fmt}"
+                save(fig, path, fmt, dpi)
+                written.append(path)
             continue
-        fig = KINDS[kind](results, township)
-        stem = f"{kind}-{township}" if township is not None and kind in TOWNSHIP_KINDS else kind
-        path = folder / f"{stem}.{fmt}"
-        save(fig, path, fmt)
+        fig = KINDS[kind](seen if kind in SCENARIO_KINDS else results, township, **options)
+        path = folder / f"{name}.{fmt}"
+        save(fig, path, fmt, dpi)
         written.append(path)
     return written

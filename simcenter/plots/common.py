@@ -3,6 +3,7 @@ file is missing), its summary statistics, the scenarios in order, n and interval
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -10,9 +11,10 @@ import pandas as pd
 from ..kpis import clip
 from ..results import OutputError
 from ..resultsdir import TABLES, ResultsDir
+from .style import MAX_SERIES, chinese_ok
 
 
-MANY = 4  # more scenarios than this: legends outside the axes, fewer bands
+MANY = 4  # more scenarios than this: fewer bands (the baseline's only)
 
 
 class PlotError(OutputError):
@@ -78,3 +80,65 @@ def all_townships_note(township: str | None) -> str:
 def town_order(results: ResultsDir, town: str):
     km = results.townships.get(town, {}).get("km_to_county")
     return (km if km is not None else math.inf, town)
+
+
+def many(results: ResultsDir, frame: pd.DataFrame | None = None) -> bool:
+    """More scenarios than one panel may hold (`MAX_SERIES`): small multiples or summaries."""
+    return len(scenarios_in(results, frame) if frame is not None else results.scenarios) > MAX_SERIES
+
+
+def style_index(results: ResultsDir, scenario: str) -> int:
+    """A scenario's series style (style.combination) by its place in the directory: the same in every panel."""
+    return results.scenarios.index(scenario) if scenario in results.scenarios else len(results.scenarios)
+
+# --- townships by name ------------------------------------------------------------------------
+
+def town_label(results: ResultsDir, town: str, short: bool = False) -> str:
+    """"Lingxi 灵溪镇" (`short`: 灵溪镇) where the scenario has Chinese names and a CJK font is installed,
+    else the pinyin name (or the id)."""
+    info = results.townships.get(str(town), {})
+    name, zh = str(info.get("name") or town), str(info.get("name_zh") or "")
+    if not zh or not chinese_ok():
+        return name
+    return zh if short else f"{name} {zh}"
+
+
+def township_id(results: ResultsDir, text: str) -> str:
+    """The township named by its id, Chinese name or pinyin name (case-insensitive); PlotError otherwise."""
+    known = results.township_ids()
+    if text in known:
+        return text
+    for town in known:
+        info = results.townships.get(town, {})
+        if text == info.get("name_zh") or text.casefold() in (town.casefold(), str(info.get("name", "")).casefold()):
+            return town
+    names = [f"{t} ({results.townships[t]['name_zh']})" if results.townships.get(t, {}).get("name_zh") else t
+             for t in known]
+    raise PlotError(f"--township {text}: no such township in {results.path} (known: {', '.join(names) or 'none'})")
+
+# --- --scenario ---------------------------------------------------------------------------------
+
+def restrict(results: ResultsDir, names: list[str]) -> ResultsDir:
+    """The directory seen through `--scenario`: only those scenarios (the baseline kept first in a
+    comparison, where the differences are from it); PlotError naming the known ones otherwise."""
+    unknown = [n for n in names if n not in results.scenarios]
+    if unknown:
+        return _unknown_scenarios(results, unknown)
+    keep = [s for s in results.scenarios if s in names]
+    if results.reforms and results.scenarios[0] not in keep:
+        keep = [results.scenarios[0]] + keep
+    tables = {}
+    for name, frame in results.tables.items():
+        column = "reform" if name in ("comparison", "effects", "sensitivity") else "scenario"
+        tables[name] = frame[frame[column].astype(str).isin(keep)].reset_index(drop=True) if column in frame \
+            else frame
+    return dataclasses.replace(results, tables=tables, scenarios=keep,
+                               compared=results.compared or len(results.reforms))
+
+
+def _unknown_scenarios(results: ResultsDir, unknown: list[str]):
+    if not results.scenarios:
+        raise PlotError(f"--scenario {unknown[0]}: {results.path} is a {results.kind} directory: it has no scenarios "
+                        "to choose from")
+    raise PlotError(f"--scenario {unknown[0]}: no such scenario in {results.path} "
+                    f"(known: {', '.join(results.scenarios)})")

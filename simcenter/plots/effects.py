@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from ..kpis import is_share, label, unit
 from ..kpis import kpi as kpi_entry
 from ..resultsdir import ResultsDir
-from .common import all_townships_note, town_order
+from .common import all_townships_note, town_label, town_order
 from .comparison import paired_by_township
 from .style import figure, finish, headline
 
@@ -25,17 +25,18 @@ def effect_kpis(columns) -> list[str]:
     return [k for k in headline(columns) if kpi_entry(k).higher_is_better is not None]
 
 
-def township_effects(results: ResultsDir) -> pd.DataFrame:
-    """Per township, reform and KPI (`effect_kpis`): the mean paired difference, its interval and n;
-    townships near to far (km to the county seat)."""
+def township_effects(results: ResultsDir, kpis: list[str] | None = None) -> pd.DataFrame:
+    """Per township, reform and KPI (`effect_kpis`, or those of `kpis` that have a better direction):
+    the mean paired difference, its interval and n; townships near to far (km to the county seat)."""
     frame = results.tables["by_township"]
     towns = sorted({str(t) for t in frame["township"]}, key=lambda t: town_order(results, t))
-    table = paired_by_township(results, "township-effects", towns)
-    return table[table["kpi"].isin(effect_kpis(frame.columns))].reset_index(drop=True)
+    wanted = [k for k in kpis if k in effect_kpis(frame.columns)] if kpis else effect_kpis(frame.columns)
+    table = paired_by_township(results, "township-effects", towns, wanted)
+    return table[table["kpi"].isin(wanted)].reset_index(drop=True)
 
 
 def town_name(results: ResultsDir, town: str) -> str:
-    return str(results.townships.get(town, {}).get("name") or town)
+    return town_label(results, town, short=True)
 
 
 def cell_text(kpi: str, d: float, significant: bool) -> str:
@@ -51,9 +52,9 @@ def cell_text(kpi: str, d: float, significant: bool) -> str:
     return text + ("*" if significant else "")
 
 
-def township_effects_figure(results: ResultsDir, township: str | None = None) -> Figure:
+def township_effects_figure(results: ResultsDir, township: str | None = None, kpis: list[str] | None = None) -> Figure:
     """One panel per KPI: rows reforms, columns townships; colour: better (purple) or worse (orange)."""
-    table = township_effects(results)
+    table = township_effects(results, kpis)
     reforms = results.reforms
     towns = list(dict.fromkeys(table["township"]))
     kpis = list(dict.fromkeys(table["kpi"]))

@@ -3,10 +3,15 @@ axes for a KPI (label, unit and bounds from the KPI catalogue `simcenter.kpis`).
 
 from __future__ import annotations
 
+import logging
 import math
+import re
+import sys
 import textwrap
 
+import matplotlib
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
@@ -28,6 +33,59 @@ T_METHOD = "95% Student t over replications"
 BOUNDED = "cut at the KPI's bounds: 0 and, for shares, 100%"
 
 
+MAX_SERIES = 6  # series in one panel at most: more scenarios → small multiples or summaries
+
+# --- fonts: township names in Chinese (灵溪镇) -----------------------------------------------------
+# DejaVu Sans first (Latin, symbols), then a CJK font for the glyphs DejaVu lacks (matplotlib
+# falls back glyph by glyph along font.family). Without any CJK font, labels stay in pinyin.
+CJK_CANDIDATES = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
+                  "Source Han Sans CN", "Source Han Sans", "Droid Sans Fallback", "AR PL UMing CN")
+CJK_FILES = re.compile(r"wqy|notosanscjk|noto.*cjk|sourcehan|droidsansfallback|uming|ukai", re.IGNORECASE)
+
+
+def _cjk_fonts() -> list[str]:
+    """The installed CJK fonts of CJK_CANDIDATES, registering system fonts matplotlib's cache missed."""
+    def known() -> list[str]:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return [n for n in CJK_CANDIDATES if n in names]
+
+    if not known():  # a font installed after matplotlib built its cache: look once on the system
+        for path in font_manager.findSystemFonts():
+            if CJK_FILES.search(path.replace(" ", "").replace("-", "")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+    return known()
+
+
+CJK_FONTS = tuple(_cjk_fonts())
+matplotlib.rcParams["font.family"] = ["DejaVu Sans", *CJK_FONTS]
+# CJK fonts often come in one weight (WenQuanYi: 500): matplotlib uses it for every weight, and says
+# so on each lookup; that is what we want, so the notice is dropped
+logging.getLogger("matplotlib.font_manager").addFilter(
+    lambda record: not str(record.msg).startswith("findfont: Failed to find font weight"))
+_told = []
+
+
+def chinese_ok() -> bool:
+    """Whether Chinese can be drawn; without a CJK font say once on stderr that labels stay in pinyin."""
+    if not CJK_FONTS and not _told:
+        _told.append(True)
+        print("plot: no CJK font installed (e.g. fonts-wqy-zenhei): township names in pinyin only", file=sys.stderr)
+    return bool(CJK_FONTS)
+
+# --- series -----------------------------------------------------------------------------------
+
+
+def combination(i: int) -> tuple[str, str, str]:
+    """Series i's (colour, marker, line style): distinct for i < 64 (colour and marker together
+    count i in base 8), so no two series of a figure look alike, also in grey print."""
+    colour = OKABE_ITO[i % len(OKABE_ITO)]
+    mark = MARKERS[(i + i // len(OKABE_ITO)) % len(MARKERS)]
+    return colour, mark, LINESTYLES[i % len(LINESTYLES)]
+
+
 def palette(i: int) -> dict:
     return {"color": OKABE_ITO[i % len(OKABE_ITO)]}
 
@@ -35,23 +93,52 @@ def palette(i: int) -> dict:
 def line_style(i: int, markers: bool = True) -> dict:
     """Series i of a line plot: colour, line style and marker all differ, so that lines lying on
     top of each other (a reform that changes nothing) still show, also in grey print."""
-    style = {"color": OKABE_ITO[i % len(OKABE_ITO)], "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+    colour, mark, linestyle = combination(i)
+    style = {"color": colour, "linestyle": linestyle}
     if markers:
-        style.update(marker=MARKERS[i % len(MARKERS)], markersize=max(3.0, 6.5 - 1.2 * i), markerfacecolor="none"
-                     if i else style["color"])
+        style.update(marker=mark, markersize=max(3.0, 6.5 - 1.2 * min(i, 3)), markerfacecolor="none"
+                     if i else colour)
     return style
 
 
-def legend(ax, outside: bool, *args, loc: str = "best") -> None:
-    """The axes' legend: inside at `loc`, or (many series) the figure's, right of the panels."""
-    if outside:
-        ax.figure.legend(*(args or ax.get_legend_handles_labels()), fontsize=8, loc="outside right upper")
-    else:
-        ax.legend(*args, fontsize=8, loc=loc)
+def point_style(i: int) -> dict:
+    """Series i of points with error bars: its colour and marker (`combination`), no line."""
+    colour, mark, _ = combination(i)
+    return {"color": colour, "ecolor": colour, "fmt": mark, "linestyle": "none"}
+
+
+def bar_style(i: int) -> dict:
+    """Series i of bars: its colour, and a hatch from the ninth on (colours repeat)."""
+    colour = OKABE_ITO[i % len(OKABE_ITO)]
+    hatch = (None, "//", "..", "xx", "\\\\", "++", "oo", "--")[(i // len(OKABE_ITO)) % 8]
+    return {"color": colour, "hatch": hatch}
+
+
+def legend(ax, extra=(), columns: int = 1, below: bool = False, title: str | None = None) -> None:
+    """The figure's legend, outside the panels (right, or below): it never hides data. One entry
+    per label over all panels (a scenario drawn in several panels is one entry), then `extra` artists."""
+    fig = ax.figure
+    handles, labels = [], []
+    for a in fig.axes:
+        for h, lab in zip(*a.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    handles += list(extra)
+    labels += [h.get_label() for h in extra]
+    if handles:
+        fig.legend(handles, labels, fontsize=8, loc="outside lower center" if below else "outside right upper",
+                   ncols=columns, title=title, title_fontsize=8)
+
+
+def reference(artist):
+    """Mark a line as a reference (a target, zero), not a data series (an attribute: an SVG id would repeat)."""
+    artist.is_reference = True
+    return artist
 
 
 def marker(i: int) -> str:
-    return MARKERS[i % len(MARKERS)]
+    return combination(i)[1]
 
 
 def figure(width: float, height: float) -> Figure:

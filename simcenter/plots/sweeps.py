@@ -8,12 +8,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..resultsdir import ResultsDir
-from .common import interval, n_text, need
-from .style import BOUNDED, T_METHOD, figure, finish, headline, kpi_axis, line_style, palette, subplot_grid
+from .common import interval, n_text, need, town_label
+from .style import BOUNDED, MAX_SERIES, T_METHOD, figure, finish, headline, kpi_axis, legend, line_style, palette, \
+    subplot_grid
 
 
-def sweep(results: ResultsDir, township: str | None = None) -> Figure:
-    """A KPI against the first factor with 95% t bands, a line per level of the second factor."""
+def sweep(results: ResultsDir, township: str | None = None, kpis: list[str] | None = None) -> Figure:
+    """A KPI against the first factor with 95% t bands, a line per level of the second factor (averaged
+    over it when it has more levels than a panel holds); the experiment's KPIs, or those of `kpis`."""
     if township is not None:
         frame = need(results, "by_township", "sweep")
         frame = frame[frame["township"].astype(str) == township]
@@ -26,9 +28,11 @@ def sweep(results: ResultsDir, township: str | None = None) -> Figure:
     x_factor = varying[0] if varying else None
     line_factor = varying[1] if len(varying) > 1 else None
     averaged = varying[2:]
+    if line_factor and frame[line_factor].nunique() > MAX_SERIES:  # too many lines: averaged like a third factor
+        line_factor, averaged = None, varying[1:]
     summary = results.tables.get("summary")  # its KPIs: the experiment's KPIs of interest, in order
     wanted = list(dict.fromkeys(summary["kpi"])) if summary is not None and "kpi" in summary else []
-    kpis = [k for k in wanted if k in frame] or headline(frame.columns)
+    kpis = [k for k in kpis if k in frame] if kpis else [k for k in wanted if k in frame] or headline(frame.columns)
     fig = figure(12 if len(kpis) > 2 else 6 * len(kpis), 3.2 * math.ceil(len(kpis) / 4) + 1.5)
     axes = subplot_grid(fig, len(kpis), 4, sharex=True)
     x_levels = list(dict.fromkeys(frame[x_factor])) if x_factor else [None]
@@ -60,14 +64,14 @@ def sweep(results: ResultsDir, township: str | None = None) -> Figure:
             ax.set_xlabel(x_factor or "(no factor varies)", fontsize=8)
             ax.tick_params(axis="x", labelbottom=True)
     if line_factor:
-        axes[0].legend(title=line_factor, fontsize=7, title_fontsize=7)
+        legend(axes[0], title=line_factor)
     name = results.manifest.get("experiment", {}).get("name", results.path.name)
     notes = []
     if averaged:
         notes.append("averaged over " + ", ".join(averaged) + " (each replication's mean over their levels)")
     if fixed:
         notes.append("fixed: " + ", ".join(f"{f} = {frame[f].iloc[0]}" for f in fixed))
-    where = f" (township {township})" if township else ""
+    where = f" (township {town_label(results, township)})" if township else ""
     return finish(fig, f"Sweep {name}: KPIs against {x_factor or 'the points'}{where}",
                    f"Each point: mean over replications; band: {T_METHOD} ({n_text(frame, 'point')}; {BOUNDED}; "
                    "every point uses common random numbers)." + (" " + _sentence("; ".join(notes)) if notes else ""))

@@ -17,19 +17,19 @@ from .style import OKABE_ITO, difference_axis, figure, finish, subplot_grid
 LOW, HIGH = OKABE_ITO[0], OKABE_ITO[1]  # blue, vermillion: told apart with any colour vision
 
 
-def figures(results: ResultsDir) -> dict[str, Figure]:
+def figures(results: ResultsDir, kpis: list[str] | None = None) -> dict[str, Figure]:
     """One tornado per reform, keyed by the reform's file stem (figures/tornado-STEM.png)."""
-    return {file_stem(reform): reform_figure(results, reform) for reform in results.reforms}
+    return {file_stem(reform): reform_figure(results, reform, kpis) for reform in results.reforms}
 
 
-def tornado(results: ResultsDir, township: str | None = None) -> Figure:
+def tornado(results: ResultsDir, township: str | None = None, kpis: list[str] | None = None) -> Figure:
     """The first reform's tornado (`plot` draws every reform's, with `figures`)."""
-    return reform_figure(results, results.reforms[0])
+    return reform_figure(results, results.reforms[0], kpis)
 
 
-def reform_figure(results: ResultsDir, reform: str) -> Figure:
+def reform_figure(results: ResultsDir, reform: str, kpis: list[str] | None = None) -> Figure:
     table = need(results, "sensitivity", "tornado")
-    table = table[table["reform"] == reform]
+    table = table[(table["reform"] == reform) & (table["kpi"].isin(kpis) if kpis else True)]
     kpis = list(dict.fromkeys(table["kpi"]))
     inputs = {i["name"]: i for i in results.manifest.get("inputs", []) if isinstance(i, dict) and "name" in i}
     names = list(dict.fromkeys(table["input"]))

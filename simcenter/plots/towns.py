@@ -11,8 +11,9 @@ from matplotlib.patches import Patch
 
 from ..kpis import REMOTE_KM
 from ..resultsdir import ResultsDir
-from .common import all_townships_note, interval, n_text, need, scenarios_in, town_order
-from .style import BOUNDED, CLOSED, T_METHOD, figure, finish, headline, kpi_axis, marker, palette, subplot_grid, yerr
+from .common import all_townships_note, interval, n_text, need, scenarios_in, style_index, town_label, town_order
+from .style import BOUNDED, CLOSED, T_METHOD, figure, finish, headline, kpi_axis, legend, point_style, subplot_grid, \
+    yerr
 
 
 TOWNSHIP_DETAIL = 3  # the townships figure shows each township for at most this many scenarios
@@ -42,8 +43,8 @@ def townships(results: ResultsDir, township: str | None = None) -> Figure:
             mine = frame[frame["scenario"] == scenario]
             stats = [interval(mine.loc[mine["township"].astype(str) == t, kpi].to_numpy(float), kpi) for t in towns]
             offset = (i - (len(scenarios) - 1) / 2) * step
-            ax.errorbar(np.arange(len(towns)) + offset, [s[0] for s in stats], yerr=yerr(stats), fmt=marker(i),
-                        ms=4, capsize=2, color=palette(i)["color"], label=scenario)
+            ax.errorbar(np.arange(len(towns)) + offset, [s[0] for s in stats], yerr=yerr(stats), ms=4, capsize=2,
+                        label=scenario, **point_style(style_index(results, scenario)))
         if remote:
             ax.axvspan(len(towns) - len(remote) - 0.5, len(towns) - 0.5, color=CLOSED, zorder=0, linewidth=0)
         kpi_axis(ax, kpi)
@@ -53,11 +54,8 @@ def townships(results: ResultsDir, township: str | None = None) -> Figure:
     for ax in axes[-columns:]:
         ax.set_xlabel("township (km to county)")
         ax.tick_params(axis="x", labelbottom=True)
-    handles, labels = axes[0].get_legend_handles_labels()
-    if remote:
-        handles, labels = handles + [Patch(color=CLOSED)], labels + [f"remote (≥ {REMOTE_KM} km)"]
-    if len(handles) > 1:
-        axes[0].legend(handles, labels, fontsize=7)
+    if remote or len(scenarios) > 1:
+        legend(axes[0], extra=[Patch(color=CLOSED, label=f"remote (≥ {REMOTE_KM} km)")] if remote else ())
     return finish(fig, f"Headline KPIs by township: near and remote (≥ {REMOTE_KM} km){_km_unknown(results)}",
                    f"Each point: mean over replications; bar: {T_METHOD} ({n_text(frame)}; {BOUNDED}). "
                    f"Townships sorted by distance to the county seat, near ones first; grey: remote (km_to_county ≥ {REMOTE_KM}, "
@@ -79,9 +77,8 @@ def _near_and_remote(results: ResultsDir, frame: pd.DataFrame, township: str | N
             stats = [interval(per_rep.loc[(s, group), kpi].to_numpy(float), kpi) if (s, group) in per_rep.index
                      else (math.nan,) * 3 + (0,) for s in scenarios]
             offset = (i - (len(groups) - 1) / 2) * 0.3
-            ax.errorbar(np.arange(len(scenarios)) + offset, [s[0] for s in stats], yerr=yerr(stats),
-                        fmt=marker(i), ms=4, capsize=2, color=palette(i)["color"],
-                        label=f"{group} ({count[group]} township{'s' if count[group] != 1 else ''})")
+            ax.errorbar(np.arange(len(scenarios)) + offset, [s[0] for s in stats], yerr=yerr(stats), ms=4,
+                        capsize=2, **point_style(i), label=f"{group} ({count[group]} township{'s' if count[group] != 1 else ''})")
         kpi_axis(ax, kpi)
         ax.set_xticks(range(len(scenarios)))
         ax.set_xticklabels(scenarios, rotation=90, fontsize=7)
@@ -89,7 +86,7 @@ def _near_and_remote(results: ResultsDir, frame: pd.DataFrame, township: str | N
     for ax in axes[-4:]:
         ax.set_xlabel("scenario")
         ax.tick_params(axis="x", labelbottom=True)
-    axes[0].legend(fontsize=7)
+    legend(axes[0])
     return finish(fig, f"Headline KPIs, near and remote (≥ {REMOTE_KM} km) townships{_km_unknown(results)}",
                    f"Each point: in each replication the mean over the near (or remote: km_to_county ≥ {REMOTE_KM}, "
                    f"docs/kpis.md) townships, not weighted by their size; then the mean over replications; bar: "
@@ -108,7 +105,8 @@ def _is_remote(results: ResultsDir, town: str) -> bool:
 
 def _town_label(results: ResultsDir, town: str) -> str:
     km = results.townships.get(town, {}).get("km_to_county")
-    return town if km is None else f"{town} ({km:g})"
+    name = town_label(results, town)
+    return name if km is None else f"{name} ({km:g})"
 
 
 
