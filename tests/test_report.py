@@ -457,3 +457,14 @@ def test_level_intervals_of_shares_stay_inside_0_and_100_percent(dirs):
         for low, high in bounds:
             assert 0 <= float(low.replace("−", "-")) <= float(high) <= 100, (kind, low, high)
         assert "intervals of shares are clipped to [0, 100%]" in text
+
+
+def test_a_staff_directory_has_no_report_and_says_so(tmp_path):
+    out = tmp_path / "staff"
+    done = invoke("staff", SMALL, "--target", "wait_p90<=20", "-r", 2, "--set", "horizon.days=2",
+                  "--set", "horizon.warmup_days=0", "--set", "horizon.drain_days=0", "--out", out)
+    assert done.exit_code == 0, done.stderr
+    result = invoke("report", out)
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [
+        f"{out}: a staff directory has no report yet (its tables and `simcenter plot {out}` are its outputs)"]
+    assert not (out / "report.html").exists()

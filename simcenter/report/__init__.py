@@ -45,6 +45,9 @@ TABLES = {"run": sections.run, "compare": sections.compare, "sweep": sections.sw
 def build(results_dir) -> str:
     """The HTML report of a results directory (a path or a ResultsDir; OutputError if it is not one)."""
     results = results_dir if isinstance(results_dir, ResultsDir) else read(Path(results_dir))
+    if results.kind not in FINDINGS:
+        raise OutputError(f"{results.path}: a {results.kind} directory has no report yet (its tables and "
+                          f"`simcenter plot {results.path}` are its outputs)")
     blocks = {key: [] for key, _ in SECTIONS}
     decision.section(results, blocks["decision"])
     FINDINGS[results.kind](results, blocks)
