@@ -196,7 +196,7 @@ def test_manifest_warnings_come_first_in_a_box(dirs, tmp_path):
     lines = ["Township east: reviewers are loaded at 130% of capacity <b>& more</b>", "Only 2 replications"]
     manifest["warnings"] = lines
     (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    html = report.build(target)
+    html = report.build(target, with_figures=False)
     checker = check(html)
     assert not checker.problems and not checker.stack
     body = [(tag, attrs) for tag, attrs in checker.tags if tag not in ("html", "head", "meta", "title", "style")]
@@ -216,7 +216,7 @@ def test_manifest_warnings_come_first_in_a_box(dirs, tmp_path):
         else:
             manifest["warnings"] = []
         (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-        assert 'class="warnings"' not in report.build(target)
+        assert 'class="warnings"' not in report.build(target, with_figures=False)
 
 
 def test_change_sentence_reads_like_a_planner_would_say_it():
@@ -397,11 +397,11 @@ def test_staff_cost_shows_only_when_the_results_have_it(dirs, tmp_path):
     rows = pd.read_csv(target / "comparison.csv")
     rows = rows[rows["kpi"] != "staff_cost"]  # results without costs (an older results directory)
     rows.to_csv(target / "comparison.csv", index=False)
-    assert "staff cost" not in decision_html(report.build(target))
+    assert "staff cost" not in decision_html(report.build(target, with_figures=False))
     extra = rows[rows["kpi"] == "staff_hours"].assign(kpi="staff_cost", difference=1234.5, ci_low=1000.25,
                                                       ci_high=1468.75, significant=True)
     pd.concat([rows, extra]).to_csv(target / "comparison.csv", index=False)
-    html = decision_html(report.build(target))
+    html = decision_html(report.build(target, with_figures=False))
     assert "staff cost" in html
     text, sub = table_rows(html)[0][-1]
     x, decimals = number(text)
@@ -432,7 +432,7 @@ def test_levers_without_effect_are_warned_of(dirs, tmp_path):
     baseline = kpis[kpis["scenario"] == "small"]
     kpis = pd.concat([baseline, baseline.assign(scenario=EVIL)], ignore_index=True)
     kpis.to_parquet(target / "kpis.parquet")
-    html = report.build(target)
+    html = report.build(target, with_figures=False)
     box = html[html.index('<div class="warnings"'):html.index("<header>")]
     assert "every KPI is the same as the baseline&#39;s in every replication" in box
     assert "no effect in this horizon" in decision_html(html)
