@@ -20,9 +20,8 @@ from simcenter.kpis import KPI_NAMES
 from simcenter.stats import bonferroni_level, paired_interval
 from builders import SMALL, invoke
 
-
-
 SHORT = ["--set", "horizon.days=2", "--set", "horizon.warmup_days=0", "--set", "horizon.drain_days=0"]
+
 
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
