@@ -37,7 +37,7 @@ CHROMIUM = shutil.which("chromium")
 
 @pytest.fixture(scope="module")
 def dirs(tmp_path_factory):
-    """{"run", "compare", "sweep"}: results directories, each written with --report."""
+    """{"run", "compare", "sweep"}: results directories; the compare written with --report."""
     base = tmp_path_factory.mktemp("report")
     evil = base / "evil.yaml"
     text = SMALL.read_text(encoding="utf-8").replace("name: small\n", f'name: "{EVIL}"\ndescription: '
@@ -51,15 +51,17 @@ def dirs(tmp_path_factory):
         "name: report-sweep\nbase: small.yaml\ndesign: factorial\nfactors:\n  townships.east.windows.G1: [1, 2]\n"
         "replications: 2\nchunk: 2\nsets: [horizon.days=4, horizon.warmup_days=1, horizon.drain_days=5]\n",
         encoding="utf-8")
-    commands = {
-        "run": ["run", SMALL, "-r", 2, *SHORT],
-        "compare": ["compare", SMALL, evil, "-r", 2, *SHORT],
-        "sweep": ["sweep", base / "exp.yaml"],
-    }
-    return results_dirs(base, commands, "--report")
+    out = results_dirs(base, {"compare": ["compare", SMALL, evil, "-r", 2, *SHORT]}, "--report")
+    return out | results_dirs(base, {"run": ["run", SMALL, "-r", 2, *SHORT], "sweep": ["sweep", base / "exp.yaml"]})
 
 
-def html_of(path: Path) -> str:
+def html_of(path: Path, figures: bool = True) -> str:
+    """The directory's report: report.html (written now if the fixture did not: only the compare
+    has --report, figures are most of a report's time), or without figures, built in memory."""
+    if not figures:
+        return report.build(path, with_figures=False)
+    if not (path / "report.html").is_file():
+        report.write(path)
     return (path / "report.html").read_text(encoding="utf-8")
 
 
@@ -114,7 +116,11 @@ def check(html: str) -> Checker:
     return checker
 
 
-@pytest.mark.parametrize("kind", ["run", "compare", "sweep"])
+WHOLE_REPORT = pytest.mark.slow  # a whole report with its figures, beyond the compare's: the full suite runs it
+
+
+@pytest.mark.parametrize("kind", [pytest.param("run", marks=WHOLE_REPORT), "compare",
+                                  pytest.param("sweep", marks=WHOLE_REPORT)])
 def test_report_is_valid_html_with_every_section(dirs, kind):
     html = html_of(dirs[kind])
     checker = check(html)
@@ -134,19 +140,20 @@ def test_report_is_valid_html_with_every_section(dirs, kind):
     assert re.search(r'"version": "([^"]+)"', manifest).group(1) in text
 
 
-def test_report_is_self_contained_and_offline(dirs):
-    for kind, path in dirs.items():
-        html = html_of(path)
-        assert f'<meta http-equiv="Content-Security-Policy" content="{report.CSP}">'.replace("'", "&#39;") in html
-        assert "default-src &#39;none&#39;" in html, kind
-        assert "http://" not in html and "https://" not in html, kind
-        assert "<script" not in html.lower(), kind
-        tags = check(html).tags
-        assert not [a for _, a in tags if "src" in a], kind
-        assert not [a["href"] for _, a in tags if "href" in a and not a["href"].startswith("#")], kind
-        assert not [a for _, a in tags if any(k.startswith("on") for k in a)], kind  # no event handlers
-        assert not re.findall(r"url\((?!#)", html), kind
-        assert "<link" not in html and "@import" not in html, kind
+@pytest.mark.parametrize("kind", [pytest.param("run", marks=WHOLE_REPORT), "compare",
+                                  pytest.param("sweep", marks=WHOLE_REPORT)])
+def test_report_is_self_contained_and_offline(dirs, kind):
+    html = html_of(dirs[kind])
+    assert f'<meta http-equiv="Content-Security-Policy" content="{report.CSP}">'.replace("'", "&#39;") in html
+    assert "default-src &#39;none&#39;" in html, kind
+    assert "http://" not in html and "https://" not in html, kind
+    assert "<script" not in html.lower(), kind
+    tags = check(html).tags
+    assert not [a for _, a in tags if "src" in a], kind
+    assert not [a["href"] for _, a in tags if "href" in a and not a["href"].startswith("#")], kind
+    assert not [a for _, a in tags if any(k.startswith("on") for k in a)], kind  # no event handlers
+    assert not re.findall(r"url\((?!#)", html), kind
+    assert "<link" not in html and "@import" not in html, kind
 
 
 def test_user_text_is_escaped(dirs):
@@ -160,7 +167,7 @@ def test_user_text_is_escaped(dirs):
 
 @pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_same_inputs_give_the_same_bytes(dirs, tmp_path):
-    assert report.build(dirs["sweep"]).encode("utf-8") == (dirs["sweep"] / "report.html").read_bytes()
+    assert report.build(dirs["sweep"]).encode("utf-8") == html_of(dirs["sweep"]).encode("utf-8")
     # another process, another hash seed
     again = tmp_path / "again.html"
     done = subprocess.run([sys.executable, "-m", "simcenter", "report", str(dirs["compare"]), "-o", str(again)],
@@ -179,8 +186,8 @@ def test_findings_speak_plainly(dirs):
     changed = rows[rows["kpi"].isin(HEADLINE) & ((rows["ci_low"] > 0) | (rows["ci_high"] < 0))]
     assert ("changes none of the headline KPIs detectably" in text) == changed.empty
     assert len(re.findall(r"(?:raises|lowers) the ", text)) == len(changed)
-    assert "Strict one-trip rate: " in " ".join(check(html_of(dirs["run"])).text)
-    sweep = " ".join(check(html_of(dirs["sweep"])).text)
+    assert "Strict one-trip rate: " in " ".join(check(html_of(dirs["run"], figures=False)).text)
+    sweep = " ".join(check(html_of(dirs["sweep"], figures=False)).text)
     assert re.search(r"Lowest mean wait: point \d \(townships\.east\.windows\.G1 = \d\), [\d.]+ min \(95% CI", sweep)
     assert "Factor effects" in sweep
 
@@ -240,7 +247,7 @@ def test_report_command(dirs, tmp_path):
     result = invoke("report", dirs["run"], "-o", out)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == str(out)
-    assert out.read_bytes() == (dirs["run"] / "report.html").read_bytes()
+    assert out.read_bytes() == html_of(dirs["run"]).encode("utf-8")
 
 
 @pytest.mark.parametrize("make", ["missing", "file", "no_manifest"])
@@ -368,7 +375,7 @@ def test_a_comparison_opens_with_the_warnings_and_the_ranked_table_before_any_fi
     assert decision.index("<table>") < decision.index("<svg") and "Ranked by" in decision
     assert 'id="figure-township-effects"' in decision  # the heatmap right after the table
     for kind in ("run", "sweep"):
-        assert 'id="decision"' not in html_of(dirs[kind])
+        assert 'id="decision"' not in html_of(dirs[kind], figures=False)
 
 
 def test_the_ranked_table_holds_comparison_csv(dirs):
@@ -443,7 +450,7 @@ def test_level_intervals_of_shares_stay_inside_0_and_100_percent(dirs):
     assert report.interval("wait_mean", -1.0, 3.0) == "[0.0, 3.0]"
     assert report.difference("one_trip_rate", -0.05, -0.08, -0.02)[1] == "−8.0"  # differences are not clipped
     for kind, path in dirs.items():
-        html = html_of(path)
+        html = html_of(path, figures=False)
         text = " ".join(check(html).text)
         bounds = re.findall(r"CI (−?[\d.]+)% to (−?[\d.]+)%", text)  # findings: the headline shares
         for table in re.findall(r"<table>.*?</table>", html, re.S):  # tables: by the column's KPI
