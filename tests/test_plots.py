@@ -623,6 +623,8 @@ def test_options_name_the_files_and_restrict_the_figures(dirs, tmp_path):
     fig = plots.compare(results, kpis=["wait_mean"])
     assert len(fig.axes) == 1 and fig.axes[0].get_title() == catalogue.label("wait_mean")
     assert "k = 2 reforms" in " ".join(caption(fig).split())  # the comparison's Bonferroni k, not the shown one
+    result = invoke("plot", dirs["compare"], "--kind", "trips", "--dpi", 60, "--out", tmp_path / "f")
+    assert result.stdout.splitlines() == [str(tmp_path / "f" / "trips--dpi-60.png")]  # not the 150-dpi trips.png
     for args, message in ((["--kpi", "bogus"], "--kpi bogus: not a KPI of the compare figure"),
                           (["--scenario", "nope"], "(known: small, small-copy, small-more)")):
         result = invoke("plot", dirs["compare"], "--kind", "compare", *args)

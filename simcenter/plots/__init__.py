@@ -3,7 +3,7 @@
 Each kind is a function `(results, township) -> matplotlib Figure` in `KINDS`, drawn from a
 `simcenter.resultsdir.ResultsDir` (`load` reads one); `plot()` checks the kinds and options apply
 to it and writes `figures/KIND.FORMAT`, or with options that change the figure
-`KIND--scenario-NAME--kpi-NAME--township-ID.FORMAT` (`stem`). At most `MAX_SERIES` series a panel.
+`KIND--scenario-NAME--kpi-NAME--township-ID--dpi-N.FORMAT` (`stem`). At most `MAX_SERIES` series a panel.
 Every figure has a title, axis labels with units, a legend where there are
 several series, and a caption stating n (replications) and how the intervals were made.
 
@@ -194,7 +194,8 @@ def check_kpis(results: ResultsDir, kinds: list[str], kpis: list[str]) -> None:
                                 f"(known: {', '.join(known) or 'none'})")
 
 
-def stem(kind: str, scenarios=(), kpis=(), township: str | None = None, days=None) -> str:
+def stem(kind: str, scenarios=(), kpis=(), township: str | None = None, days=None, dpi: int = DPI,
+         fmt: str = "png") -> str:
     """The file name of a figure: the kind, then each option that changed it (`--scenario-NAME`...)."""
     from ..layout import file_stem
 
@@ -207,6 +208,8 @@ def stem(kind: str, scenarios=(), kpis=(), township: str | None = None, days=Non
         parts.append(f"township-{file_stem(township)}")
     if days is not None and kind == "queue":
         parts.append(f"days-{days}")
+    if dpi != DPI and fmt == "png":  # only a PNG's pixels depend on it
+        parts.append(f"dpi-{dpi}")
     return "--".join(parts)
 
 
@@ -241,7 +244,7 @@ def plot(results_dir, kinds=None, fmt: str = "png", township: str | None = None,
         options = {"kpis": kpis or None} if kind in KPI_KINDS else {}
         if kind == "queue":
             options = {"days": days}
-        name = stem(kind, scenarios, kpis, township, days)
+        name = stem(kind, scenarios, kpis, township, days, dpi, fmt)
         if kind in MULTIPLE:
             for suffix, fig in MULTIPLE[kind](seen, **options).items():
                 path = folder / f"{kind}-{suffix}{name[len(kind):]}.{fmt}"
