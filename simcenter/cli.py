@@ -529,10 +529,13 @@ def _report(target, wanted: bool) -> None:
 
 
 def _default_out(name: str):
+    """results/NAME-TIMESTAMP, with the name made a safe file name (no `/`, `..` or absolute path)."""
     from datetime import datetime
     from pathlib import Path
 
-    return Path("results") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    from .layout import file_stem
+
+    return Path("results") / f"{file_stem(name)}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
 class _Progress:

@@ -193,3 +193,16 @@ def test_detail_tables_agree_with_the_kpis(runs):
     assert (opened["utilization"] >= 0).all() and (opened["utilization"] * opened["open_minutes"] <= 60 + 1e-9).all()
     assert (opened["utilization"] > 0).any()
     assert (by_hour.loc[by_hour["open_minutes"] == 0, "arrivals"] == 0).all()  # nobody comes while closed
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/absolute", "a/b", "..", "名字 [bold]x"])
+def test_a_scenario_name_never_leaves_the_results_folder(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scenario = tmp_path / "named.yaml"
+    scenario.write_text(f"extends: {SMALL}\nname: {json.dumps(name)}\n", encoding="utf-8")
+    result = invoke("run", scenario, "-r", 1, "--set", "horizon.days=1", "--set", "horizon.warmup_days=0",
+                    "--set", "horizon.drain_days=0")
+    assert result.exit_code == 0, result.stderr
+    (made,) = (tmp_path / "results").iterdir()
+    assert made.parent == tmp_path / "results" and (made / "manifest.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["named.yaml", "results"]
