@@ -1,6 +1,7 @@
 """The command line. Results go to stdout, progress and errors to stderr.
 
-Exit status: 0 ok, 1 internal error, 2 bad input, 130 interrupted. Heavy modules (pandas,
+Exit status: 0 ok, 1 internal error, 2 bad input, 3 a sweep with failed points, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM). Heavy modules (pandas,
 scipy, the model) are imported inside the commands so that `--help` and `validate` stay fast.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 
 import click
@@ -16,17 +18,23 @@ SCENARIO_HELP = "a scenario file, or the name of a shipped one (default: the Can
 
 
 def _errors_handled(command):
-    """Bad input → one line per problem and exit 2; Ctrl-C → 130; a bug → 1 (traceback with SIMCENTER_DEBUG=1)."""
+    """Bad input → one line per problem and exit 2; Ctrl-C → 130; SIGTERM → 143 (both after stopping
+    the workers; finished work is kept); a closed output pipe (`| head`) → 0, the work being done;
+    a bug → 1 (traceback with SIMCENTER_DEBUG=1)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from .results import OutputError
         from .scenario import ScenarioError
 
+        previous = signal.signal(signal.SIGTERM, _terminated)
         try:
             return command(*args, **kwargs)
         except click.ClickException:  # usage errors: click prints them and exits 2
             raise
+        except BrokenPipeError:  # the reader went away: nothing more to say, and nobody to say it to
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except ScenarioError as e:
             for line in e.problems:
                 click.echo(line, err=True)
@@ -34,6 +42,9 @@ def _errors_handled(command):
         except OutputError as e:
             click.echo(str(e), err=True)
             sys.exit(2)
+        except Terminated:
+            click.echo("terminated", err=True)
+            sys.exit(143)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -42,8 +53,18 @@ def _errors_handled(command):
                 raise
             click.echo(f"internal error: {type(e).__name__}: {e} (set SIMCENTER_DEBUG=1 for a traceback)", err=True)
             sys.exit(1)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (timeout, Slurm, docker stop): stopped like Ctrl-C, so workers are stopped too."""
+
+
+def _terminated(signum, frame):
+    raise Terminated
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -273,14 +294,15 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
     import time
     from pathlib import Path
 
-    from .experiment import load_experiment
-    from .results import OutputError, prepare, sweep_warnings, write_sweep
     from .batch import run_sweep
+    from .experiment import load_experiment
+    from .layout import file_stem
+    from .results import OutputError, prepare, sweep_warnings, write_sweep
 
     if jobs != 1 and scheduler:
         raise click.UsageError("give either --jobs or --scheduler")
     spec = load_experiment(experiment, sets)
-    target = Path(out) if out else Path("results") / spec.spec.name
+    target = Path(out) if out else Path("results") / file_stem(spec.spec.name)
     if resume:
         if not target.is_dir():
             raise OutputError(f"{target}: nothing to resume (got no such directory)")
@@ -406,6 +428,7 @@ def validate(scenarios, sets):
 
 
 @main.command()
+@_errors_handled
 def reforms():
     """List the reform levers: what each changes, its parameters and their defaults."""
     from .reforms import describe
@@ -414,6 +437,7 @@ def reforms():
 
 
 @main.command()
+@_errors_handled
 def schema():
     """Print the JSON Schema of scenario files (for editor completion)."""
     import json

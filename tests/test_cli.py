@@ -206,3 +206,36 @@ def test_a_scenario_name_never_leaves_the_results_folder(name, tmp_path, monkeyp
     (made,) = (tmp_path / "results").iterdir()
     assert made.parent == tmp_path / "results" and (made / "manifest.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["named.yaml", "results"]
+
+
+@pytest.mark.slow  # a real pool of worker processes, terminated
+def test_sigterm_stops_the_workers_and_exits_143(tmp_path):
+    import signal
+    import time
+
+    import psutil
+
+    done = subprocess.Popen([sys.executable, "-m", "simcenter", "run", "baseline", "-r", "4", "--jobs", "2",
+                             "--set", "horizon.days=60", "--out", str(tmp_path / "out")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parent = psutil.Process(done.pid)
+    deadline = time.time() + 60
+    while len(parent.children(recursive=True)) < 3 and time.time() < deadline:  # forkserver + 2 workers
+        time.sleep(0.2)
+    children = parent.children(recursive=True)
+    assert len(children) >= 3, "the pool never started"
+    time.sleep(1)
+    done.send_signal(signal.SIGTERM)
+    _, stderr = done.communicate(timeout=60)
+    assert done.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-1] == "terminated"
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, [p.cmdline() for p in alive]  # no forkserver or worker left behind
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`simcenter reforms | true`: the reader is gone before anything is written; exit 0, no traceback."""
+    for command in ("reforms", "validate baseline"):
+        done = subprocess.run(["bash", "-c", f"set -o pipefail; {sys.executable} -m simcenter {command} | true"],
+                              capture_output=True, text=True)
+        assert done.returncode == 0 and not done.stderr, (command, done.stderr)
