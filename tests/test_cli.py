@@ -213,7 +213,7 @@ def test_sigterm_stops_the_workers_and_exits_143(tmp_path):
     import signal
     import time
 
-    import psutil
+    psutil = pytest.importorskip("psutil")  # installed with the dask extra
 
     done = subprocess.Popen([sys.executable, "-m", "simcenter", "run", "baseline", "-r", "4", "--jobs", "2",
                              "--set", "horizon.days=60", "--out", str(tmp_path / "out")],
