@@ -247,7 +247,6 @@ def sensitivity(reforms, baseline, every, inputs, kpis, replications, seed, jobs
 def _print_sensitivity(result) -> None:
     """Per reform and KPI: the central effect, its range over the inputs, and what flips its sign;
     per KPI: the ranking of the reforms and the inputs that change it."""
-    from rich.console import Console
     from rich.table import Table
 
     from .sensitivity import ranking_changes, robustness
@@ -261,7 +260,7 @@ def _print_sensitivity(result) -> None:
         sign = "holds" if not r.flips else "flips: " + ", ".join(
             f"{f}{' *' if f in r.significant_flips else ''}" for f in r.flips)
         table.add_row(r.reform, r.kpi, _num(r.central), f"[{low}, {high}]", sign)
-    console = Console(width=Console().width if Console().is_terminal else 140)
+    console = _console(width=_console().width if _console().is_terminal else 140)
     console.print(table)
     if len(result.reforms) > 1:
         for kpi in result.kpis:
@@ -503,7 +502,6 @@ def staff(scenario, targets, townships, replications, seed, jobs, scheduler, set
 
 def _print_staffing(result) -> None:
     """Township × window group: windows and reviewers before → after, each target's mean [95% CI], met."""
-    from rich.console import Console
     from rich.table import Table
 
     from .staffing import DECISION_RULE, REVIEWER_STEP
@@ -523,7 +521,7 @@ def _print_staffing(result) -> None:
                     cells.append(f"{mean} [{low}, {high}]")
                 cells.append(("yes" if all(met.values()) else "no") + (" (search limit)" if s.gave_up else ""))
             table.add_row(*cells + [""] * (len(table.columns) - len(cells)))
-    console = Console(width=max(120, Console().width))
+    console = _console(width=max(120, _console().width))
     console.print(table)
     console.print(f"mean [95% t interval] over {result.replications} replications with common random numbers; "
                   f"{DECISION_RULE}; reviewers in steps of {REVIEWER_STEP:g}.")
@@ -538,6 +536,13 @@ def _warn(lines: list[str]) -> list[str]:
     for line in lines:
         click.echo(_printable(line), err=True)
     return lines
+
+
+def _console(**options):
+    """A rich console that prints names as they are: `[bold]` in a scenario name is text, not markup."""
+    from rich.console import Console
+
+    return Console(markup=False, highlight=False, emoji=False, **options)
 
 
 def _printable(text: str) -> str:
@@ -569,10 +574,9 @@ class _Progress:
         self.total, self.label, self.unit = total, label, unit
 
     def __enter__(self):
-        from rich.console import Console
         from rich.progress import Progress
 
-        console = Console(stderr=True)
+        console = _console(stderr=True)
         self.bar = Progress(console=console, disable=not console.is_terminal, transient=True)
         self.bar.start()
         self.task = self.bar.add_task(f"{self.label}: {self.unit}", total=self.total)
@@ -601,7 +605,6 @@ def _print_summary(rows, as_json: bool) -> None:
         clean = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in summary]
         click.echo(json.dumps(clean, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     from .console import SCREEN, run_order
@@ -615,7 +618,7 @@ def _print_summary(rows, as_json: bool) -> None:
         r = by_name[name]
         ci = "" if math.isnan(r["ci_low"]) else f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
         table.add_row(name, _num(r["mean"]), ci, end_section=name == SCREEN[-1])
-    Console(width=100).print(table)
+    _console(width=100).print(table)
 
 
 def _num(x: float) -> str:
@@ -659,19 +662,18 @@ def _print_comparison(result, as_json: bool, columns: list[str] | None = None, e
             "summary": clean(result.summary), "comparison": clean(result.comparison),
         }, indent=2))
         return
-    from rich.console import Console
 
     if not every_kpi:
         from .console import SCREEN, comparison_note, comparison_table
 
         kpis = columns or list(SCREEN)
-        terminal = Console()  # at most 100 columns wide: it is made to fit them
-        console = Console(width=min(terminal.width, 100) if terminal.is_terminal else 100)
+        terminal = _console()  # at most 100 columns wide: it is made to fit them
+        console = _console(width=min(terminal.width, 100) if terminal.is_terminal else 100)
         console.print(comparison_table(result, kpis))
         console.print(comparison_note(result, kpis))
         return
-    terminal = Console()
-    console = Console(width=terminal.width if terminal.is_terminal else 120)
+    terminal = _console()
+    console = _console(width=terminal.width if terminal.is_terminal else 120)
     for chunk in _fitting(result.reforms, lambda chunk: _comparison_table(result, chunk), console):
         console.print(_comparison_table(result, chunk))
     if result.reforms:

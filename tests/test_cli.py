@@ -239,3 +239,22 @@ def test_a_reader_that_stops_early_is_not_an_error():
         done = subprocess.run(["bash", "-c", f"set -o pipefail; {sys.executable} -m simcenter {command} | true"],
                               capture_output=True, text=True)
         assert done.returncode == 0 and not done.stderr, (command, done.stderr)
+
+
+def test_names_are_text_in_every_medium(tmp_path):
+    """Rich markup and TeX in a scenario name are printed and drawn as they are; control characters
+    (an escape sequence, a bidi override) are refused where they are written."""
+    odd = "[bold]odd[/bol $\\foo{$"
+    path = tmp_path / "odd.yaml"
+    path.write_text(f"extends: {SMALL}\nname: {json.dumps(odd)}\n", encoding="utf-8")
+    short = ["--set", "horizon.days=2", "--set", "horizon.warmup_days=0", "--set", "horizon.drain_days=0"]
+    done = invoke("compare", SMALL, path, "-r", 2, *short, "--kpi", "wait_mean", "--out", tmp_path / "out")
+    assert done.exit_code == 0, done.stderr
+    assert any(line.startswith(odd[:18]) for line in done.stdout.splitlines()), done.stdout  # long names are cut
+    drawn = invoke("plot", tmp_path / "out", "--kind", "compare", "--kind", "waits")
+    assert drawn.exit_code == 0, drawn.stderr
+    for char, shown in (("\x1b[2J", "\\x1b"), ("\u202e", "\\u202e")):
+        path.write_text(f"extends: {SMALL}\nname: {json.dumps('x' + char)}\n", encoding="utf-8")
+        refused = invoke("validate", path)
+        assert refused.exit_code == 2
+        assert refused.stderr == f"{path}:2:7: name: text without control characters (got a {shown})\n"

@@ -61,6 +61,8 @@ def _cjk_fonts() -> list[str]:
 
 CJK_FONTS = tuple(_cjk_fonts())
 matplotlib.rcParams["font.family"] = ["DejaVu Sans", *CJK_FONTS]
+# names from scenario files are text, never TeX: `$\foo{$` in a name must not break a figure
+matplotlib.rcParams["text.parse_math"] = False
 # CJK fonts often come in one weight (WenQuanYi: 500): matplotlib uses it for every weight, and says
 # so on each lookup; that is what we want, so the notice is dropped
 logging.getLogger("matplotlib.font_manager").addFilter(

@@ -206,13 +206,24 @@ def _key_kind(node) -> str:
     return "a mapping as key" if isinstance(node, MappingNode) else "null as key"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # not \t, \n
+
+
 def _scalar(loader, node, path, file):
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except ValueError:  # integers longer than Python's digit limit
         digits = sum(c.isdigit() for c in str(node.value))
         expected = f"a number of at most {sys.get_int_max_str_digits()} digits"
         raise ScenarioError([problem(_mark(file, node.start_mark), path, expected, Said(f"{digits} digits"))]) from None
+    bad = _CONTROL.search(value) if isinstance(value, str) else None
+    if bad:
+        # names reach terminals, figures and file names: an escape sequence could clear a screen
+        # or forge a `file:line:col` line, a bidi override reverse what is shown
+        shown = bad.group(0).encode("unicode_escape").decode("ascii")
+        raise ScenarioError([problem(_mark(file, node.start_mark), path, "text without control characters",
+                                     Said(f"a {shown}"))])
+    return value
 
 
 # --------------------------------------------------------------------------- files and extends
