@@ -124,3 +124,13 @@ def test_cangnan_notes_only_for_the_shipped_data(dirs, tmp_path):
     assert shipped[-1] == notes.GENERAL and len(shipped) > 2
     assert any("43-item catalogue" in n and "reconstruction" in n for n in shipped)
     assert all("\n" not in n and "  " not in n for n in shipped)  # one line each, from docs/cangnan-data-notes.md
+
+
+def test_a_resolved_scenario_is_read_like_a_scenario_file(dirs, tmp_path):
+    """No aliases (a few bytes must not expand into gigabytes): such a file is left out."""
+    target = tmp_path / "bomb"
+    shutil.copytree(dirs["run"], target)
+    levels = "".join(f"l{i + 1}: &l{i + 1} [{', '.join([f'*l{i}'] * 9)}]\n" for i in range(12))
+    (target / "scenario.resolved.yaml").write_text("l0: &l0 [x, x, x, x, x, x, x, x, x]\n" + levels, encoding="utf-8")
+    results = resultsdir.read(target)
+    assert results.resolved == {} and results.kind == "run"
