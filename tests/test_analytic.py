@@ -57,8 +57,8 @@ def assert_inside(values, theory: float, precision: float = 0.10):
     assert low <= theory <= high, f"theory {theory:.4f} outside the 99% CI {low:.4f}..{high:.4f} (mean {mean:.4f})"
 
 
-@pytest.mark.parametrize("c", [1, 3, 5])
-@pytest.mark.parametrize("rho", [0.5, 0.8, 0.9])
+# every c at 0.5 and 0.8; the heavy-traffic 0.9 (three times the customers) at c = 1 and 5 only
+@pytest.mark.parametrize("c, rho", [(c, rho) for rho in (0.5, 0.8, 0.9) for c in (1, 3, 5) if (c, rho) != (3, 0.9)])
 def test_mmc_matches_erlang_c(c, rho):
     mu = 1.0
     lam = rho * c * mu

@@ -166,7 +166,7 @@ def test_small_staffing_with_a_back_office_target_writes_its_files(tmp_path):
 
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"  # this checkout's
-SHORT = ("--set", "horizon.days=20", "--set", "horizon.warmup_days=2", "--set", "horizon.drain_days=5")
+SHORT = ("--set", "horizon.days=12", "--set", "horizon.warmup_days=2", "--set", "horizon.drain_days=5")
 
 
 @pytest.mark.slow
