@@ -25,31 +25,31 @@ def test_booked_tickets_are_called_before_earlier_walk_ins():
     first = centre.take_ticket(0)  # called at once
     walk_in = centre.take_ticket(0)
     booked = centre.take_ticket(0, booked=True)
-    assert first.called.triggered and not walk_in.called.triggered
+    assert first.is_called() and not walk_in.is_called()
     centre.window_done(0)
-    assert booked.called.triggered and not walk_in.called.triggered
+    assert booked.is_called() and not walk_in.is_called()
     centre.window_done(0)
-    assert walk_in.called.triggered
+    assert walk_in.is_called()
 
 
 def test_a_reserved_window_serves_only_bookings():
     centre = hall([Window(0, 0, 1.0, [True], booked_only=True)])
     walk_in = centre.take_ticket(0)
-    assert not walk_in.called.triggered and centre.windows[0].free
+    assert not walk_in.is_called() and centre.windows[0].free
     booked = centre.take_ticket(0, booked=True)
-    assert booked.called.triggered
+    assert booked.is_called()
 
 
 def test_a_standby_window_opens_at_its_queue_length_and_closes_when_empty():
     centre = hall([Window(0, 0, 1.0, [True]), Window(1, 0, 1.0, [True], standby=3)])
     tickets = [centre.take_ticket(0) for _ in range(3)]  # one called by window 0, two wait
-    assert [t.called.triggered for t in tickets] == [True, False, False]
+    assert [t.is_called() for t in tickets] == [True, False, False]
     fourth = centre.take_ticket(0)  # three waiting now: the standby window opens
-    assert tickets[1].called.triggered and tickets[1].called.value == 1
+    assert tickets[1].is_called() and tickets[1].called_by() == 1
     centre.window_done(1)  # it keeps calling while anyone waits for it
-    assert tickets[2].called.triggered
+    assert tickets[2].is_called()
     centre.window_done(1)
-    assert fourth.called.triggered
+    assert fourth.is_called()
     centre.window_done(1)
     assert not centre.windows[1].opened
 

@@ -42,10 +42,20 @@ class Window:
 
 
 class Ticket:
-    __slots__ = ("kind", "called", "booked")
+    """A citizen's place in the queue. A ticket a free window takes at once has no `called`
+    event, only its `window` (an event per visit is a third of a short visit's cost)."""
 
-    def __init__(self, kind: int, called, booked: bool):
-        self.kind, self.called, self.booked = kind, called, booked
+    __slots__ = ("kind", "called", "booked", "window")
+
+    def __init__(self, kind: int, called, booked: bool, window: int = -1):
+        self.kind, self.called, self.booked, self.window = kind, called, booked, window
+
+    def is_called(self) -> bool:
+        return self.called is None or self.called.triggered
+
+    def called_by(self) -> int:
+        """The window that called it (or a Call); only once is_called()."""
+        return self.window if self.called is None else self.called.value
 
 
 class Centre:
@@ -85,15 +95,14 @@ class Centre:
         if may_balk and not booked and self.balk_queue_length is not None \
                 and self.queue_ahead(kind) >= self.balk_queue_length:
             return None
-        ticket = Ticket(kind, self.env.event(), booked)
         if self.calling:
             for w in self.eligible[kind]:
                 window = self.windows[w]
                 if (window.free and not window.away and not window.off_duty and (booked or not window.booked_only)
                         and (window.standby is None or self._standby_opens(window))):
                     window.free = False
-                    ticket.called.succeed(w)
-                    return ticket
+                    return Ticket(kind, None, booked, w)
+        ticket = Ticket(kind, self.env.event(), booked)
         self._queue_changes()
         if booked:
             self.queue.insert(self.booked_waiting, ticket)

@@ -337,17 +337,20 @@ def queue_and_serve(m: Model, town: Town, kind: int, case_id: int, purpose: int,
     if ticket is None:
         ended(BALKED)
         return False
-    if patience is not None and not ticket.called.triggered:
-        # patience counts open minutes; if it runs out first the centre hands back Call.RENEGED
-        timer = env.timeout(m.calendar.after_open_minutes(arrive, patience) - arrive)
-        timer.callbacks.append(partial(centre.renege, ticket))
-    window = yield ticket.called
-    if window == Call.RENEGED:
-        ended(RENEGED)
-        return False
-    if window == Call.SENT_HOME:  # not the citizen's choice: always comes back
-        ended(SENT_HOME)
-        return None
+    if ticket.called is None:  # a free window took it at once
+        window = ticket.window
+    else:
+        if patience is not None and not ticket.called.triggered:  # a standby window may have called it
+            # patience counts open minutes; if it runs out first the centre hands back Call.RENEGED
+            timer = env.timeout(m.calendar.after_open_minutes(arrive, patience) - arrive)
+            timer.callbacks.append(partial(centre.renege, ticket))
+        window = yield ticket.called
+        if window == Call.RENEGED:
+            ended(RENEGED)
+            return False
+        if window == Call.SENT_HOME:  # not the citizen's choice: always comes back
+            ended(SENT_HOME)
+            return None
     called = env.now
     yield env.timeout(minutes * centre.windows[window].factor)
     centre.window_done(window)

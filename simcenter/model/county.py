@@ -20,7 +20,7 @@ from .arrivals import DayPlan, day_factors, day_pieces, market_days
 from .backoffice import Meetings, ReviewOffice, Shuttle
 from .calendar import Calendar
 from .centre import Centre, Window
-from .records import COMPLETED, COUNTY, IMMEDIATE, OUT_OF_SCOPE, TOWNSHIP, Records, RunMeta
+from .records import CASE_COLUMNS, COMPLETED, COUNTY, IMMEDIATE, OUT_OF_SCOPE, TOWNSHIP, Records, RunMeta
 from .streams import Stream, generator, stream_id
 
 ROUTES = {"immediate": IMMEDIATE, "township": TOWNSHIP, "county": COUNTY}
@@ -349,30 +349,19 @@ class Model:
 
     def _records(self) -> Records:
         r = self.records
-        c = r.cases
         fixed, kmh = self.behaviour.travel.fixed_minutes, self.behaviour.travel.kmh
+        rows = []  # one tuple per case in CASE_COLUMNS order, transposed once below
         for case in self.cases:
-            local_trips, to_county = case.trips - case.county_trips, case.town.spec.km_to_county
-            c["township"].append(case.town.index)
-            c["item"].append(case.item.index)
-            c["route"].append(OUT_OF_SCOPE if case.out_of_scope else case.item.route)
-            c["created"].append(case.created)
-            c["status"].append(case.status)
-            c["end"].append(case.end)
-            c["trips"].append(case.trips)
-            c["official_trips"].append(case.official_trips())
-            c["visits"].append(case.visits)
-            c["county_trips"].append(case.county_trips)
-            c["matter_items"].append(1 + len(case.matter))
-            c["referrals"].append(case.referrals)
-            c["handler"].append(case.handler)
-            c["booked"].append(case.booked)
-            c["travel_minutes"].append(local_trips * (fixed + 2 * case.km / kmh * 60)
-                                       + case.county_trips * (fixed + 2 * to_county / kmh * 60))
-            c["travel_km"].append(local_trips * 2 * case.km + case.county_trips * 2 * to_county)
-            c["lead_days"].append(case.lead_days)
-            c["decision_days"].append(case.decision_days)
-            c["promised_days"].append(case.item.promised_days)
+            local_trips, to_county, item = case.trips - case.county_trips, case.town.spec.km_to_county, case.item
+            rows.append((
+                case.town.index, item.index, OUT_OF_SCOPE if case.out_of_scope else item.route, case.created,
+                case.status, case.end, case.trips, case.official_trips(), case.visits, case.county_trips,
+                1 + len(case.matter), case.referrals, case.handler, case.booked,
+                local_trips * (fixed + 2 * case.km / kmh * 60) + case.county_trips * (fixed + 2 * to_county / kmh * 60),
+                local_trips * 2 * case.km + case.county_trips * 2 * to_county,
+                case.lead_days, case.decision_days, item.promised_days))
+        if rows:
+            r.cases = dict(zip(CASE_COLUMNS, zip(*rows)))
         for town in self.towns:
             r.absences.extend((town.index, w, a, b) for w, a, b in town.centre.away_log)
         cal = self.calendar
