@@ -45,17 +45,19 @@ TARGET = {"mmc_ratio": 0.6, "county_seconds": 6.0, "county_rss_mb": 150.0, "quic
           "speedup_2_jobs": 1.8}
 
 # A `simcenter run` of replication 0 cut into its steps, in a fresh process (argv: scenario, out, --set...).
+# Imports: every module the run loads, also those it imports lazily (simcenter.stats when writing).
 PHASES = """
 import json, sys, time
 t = [time.perf_counter()]
 import pandas, pyarrow.parquet
-from simcenter import kpis
+from simcenter import kpis, stats
 from simcenter.model import simulate
 from simcenter.resolve import load_scenario
 from simcenter.results import capacity_warnings, prepare, write_run
 from simcenter.runner import Replication, RunResult
 t.append(time.perf_counter())
 spec = load_scenario(sys.argv[1], sys.argv[3:])
+warnings = capacity_warnings([spec])
 t.append(time.perf_counter())
 records = simulate(spec, 0)
 t.append(time.perf_counter())
@@ -64,15 +66,14 @@ tables = kpis.detail_tables(records)
 t.append(time.perf_counter())
 result = RunResult(spec, executor="in-process")
 result.add(Replication(0, county, towns, None, tables))
-write_run(prepare(__import__("pathlib").Path(sys.argv[2]), False), result, sys.argv, "in-process",
-          warnings=capacity_warnings([spec]))
+write_run(prepare(__import__("pathlib").Path(sys.argv[2]), False), result, sys.argv, "in-process", warnings=warnings)
 t.append(time.perf_counter())
 steps = ["imports", "loading", "model", "kpis", "writing"]
 print(json.dumps({**{s: b - a for s, a, b in zip(steps, t, t[1:])}, "cases": county["cases"], "visits": county["visits"]}))
 """
 # The interpreter with the libraries a run loads, before any scenario: the reference of the RSS increase.
 IMPORTS_ONLY = ("import pandas, pyarrow.parquet, simcenter.cli, simcenter.runner, simcenter.results, "
-                "simcenter.resolve, simcenter.kpis, simcenter.model")
+                "simcenter.resolve, simcenter.kpis, simcenter.model, simcenter.stats")
 
 
 class BenchError(Exception):
@@ -195,11 +196,27 @@ def scaled_horizon(days: int | None) -> list[str]:
             f"horizon.drain_days={round(days * 40 / 280)}"]
 
 
-def townships_times(k: int, folder: Path) -> Path:
-    """The baseline with its townships k times (new ids) and county reviewers k times (same load per reviewer)."""
+def read_yaml(path: Path):
     import yaml
 
-    doc = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def write_yaml(doc, path: Path) -> Path:
+    """A generated scenario or experiment: no aliases (scenario files refuse them)."""
+    import yaml
+
+    class NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True
+
+    path.write_text(yaml.dump(doc, Dumper=NoAliases, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def townships_times(k: int, folder: Path) -> Path:
+    """The baseline with its townships k times (new ids) and county reviewers k times (same load per reviewer)."""
+    doc = read_yaml(ROOT / "scenarios" / "baseline.yaml")
     towns = doc["townships"]
     doc["townships"] = {f"{tid}{'' if i == 0 else f'_{i + 1}'}": {**t, "name": f"{t['name']}{'' if i == 0 else f' {i + 1}'}"}
                         for i in range(k) for tid, t in towns.items()}
@@ -207,8 +224,7 @@ def townships_times(k: int, folder: Path) -> Path:
         if dept.get("county_reviewers") is not None:
             dept["county_reviewers"] *= k
     doc["name"] = f"baseline-townships-x{k}"
-    path = folder / f"baseline_x{k}.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path = write_yaml(doc, folder / f"baseline_x{k}.yaml")
     child([*SIMCENTER, "validate", path])  # exit status 0: it validates
     return path
 
@@ -300,13 +316,9 @@ def section_quickstart(a, report: Report, scratch: Path) -> None:
 
 def sweep_experiment(days: int, folder: Path) -> Path:
     """The shipped windows_by_generalist experiment (18 points), 1 replication a point, `days` working days."""
-    import yaml
-
-    doc = yaml.safe_load((ROOT / "experiments" / "windows_by_generalist.yaml").read_text(encoding="utf-8"))
+    doc = read_yaml(ROOT / "experiments" / "windows_by_generalist.yaml")
     doc.update(replications=1, chunk=1, sets=[f"horizon.days={days}", *SHORT])
-    path = folder / "sweep_bench.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+    return write_yaml(doc, folder / "sweep_bench.yaml")
 
 
 def workloads(days: int, folder: Path) -> dict[str, list]:
