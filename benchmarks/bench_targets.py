@@ -383,8 +383,15 @@ def positive(text: str) -> int:
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        """One line per bad option (`--opt: what was expected (got X)`), exit status 2."""
+        print(f"bench_targets.py: {message.removeprefix('argument ')}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mmc", action="store_true", help="section 1: M/M/c throughput against bare SimPy")
     p.add_argument("--county", action="store_true", help="section 2: one county-year of the baseline")
     p.add_argument("--quickstart", action="store_true", help="section 3: the README Quick start (minutes)")
@@ -397,6 +404,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=positive, default=1, help="seed of every simcenter run (default 1)")
     p.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     a = p.parse_args(argv)
+    if a.json and not a.json.parent.is_dir():
+        p.error(f"--json {a.json}: a file in an existing directory (got no directory {a.json.parent})")
     chosen = [s for s in ("mmc", "county", "quickstart", "scaling") if getattr(a, s)] or ["mmc", "county"]
     sections = {"mmc": section_mmc, "county": section_county, "quickstart": section_quickstart,
                 "scaling": section_scaling}
