@@ -419,6 +419,9 @@ def main(argv=None) -> int:
     except BenchError as e:
         print(f"bench_targets.py: a run failed: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("bench_targets.py: interrupted; nothing written", file=sys.stderr)
+        return 130
     after = load_average()
     print(f"\nload average after: {after}  (above ~1 per core, other processes shared the machine: pessimistic timings)")
     print("\ntarget | measured | status")
