@@ -5,7 +5,11 @@ customer (`with resource.request() as req: yield req; yield env.timeout(service)
 interarrival and service times pre-drawn in two blocks from a `numpy.random.Generator`
 (PCG64) and turned into Python floats once, and no records beyond a list of waits.
 
-Run on its own:  python benchmarks/mmc_bare.py [N] [c] [rho]
+Run on its own:  python benchmarks/mmc_bare.py [N] [c] [rho] [--no-check]
+
+With --no-check the process imports only numpy and simpy (no scipy for the batch-means
+half-width) and prints one line `customers=N mean_wait=W seconds=S`: the form
+bench_targets.py times as a whole process.
 """
 
 from __future__ import annotations
@@ -67,14 +71,23 @@ def batch_means_halfwidth(values, batches: int = 20) -> float:
     return float(stats.t.ppf(0.975, batches - 1) * means.std(ddof=1) / math.sqrt(batches))
 
 
-if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 150_000
-    c = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    rho = float(sys.argv[3]) if len(sys.argv) > 3 else 0.8
+def main(argv: list[str]) -> None:
+    check = "--no-check" not in argv
+    args = [a for a in argv if a != "--no-check"]
+    n = int(args[0]) if len(args) > 0 else 150_000
+    c = int(args[1]) if len(args) > 1 else 3
+    rho = float(args[2]) if len(args) > 2 else 0.8
     mu = 0.1
     lam = rho * c * mu
     t0 = time.perf_counter()
     waits = bare_mmc(n, lam, mu, c)
     dt = time.perf_counter() - t0
+    if not check:
+        print(f"customers={len(waits)} mean_wait={sum(waits) / len(waits)!r} seconds={dt!r}")
+        return
     print(f"bare SimPy M/M/{c}, rho={rho}: {len(waits)} customers in {dt:.2f} s = {len(waits) / dt:,.0f} customers/s; "
           f"mean wait {np.mean(waits):.2f} ± {batch_means_halfwidth(waits):.2f} min (Erlang C {erlang_c_wait(lam, mu, c):.2f})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
