@@ -295,3 +295,16 @@ def test_a_corrupt_shard_is_recomputed_with_a_warning(tmp_path, reference):
     assert f"warning: {shard}: unreadable shard, its replication runs again" in result.stderr.splitlines()
     assert tally(result.stderr) == (REPLICATIONS - 1, 1)
     assert_same_tables(out, reference)
+
+
+@pytest.mark.slow  # builds a wheel
+def test_the_wheel_ships_the_experiments(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    names = zipfile.ZipFile(next(tmp_path.glob("simcenter-*.whl"))).namelist()
+    for path in sorted((ROOT / "experiments").glob("*.yaml")):
+        assert f"simcenter/experiments/{path.name}" in names
