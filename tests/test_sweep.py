@@ -335,15 +335,18 @@ def test_a_failing_point_is_reported_and_the_others_complete(tmp_path):
     assert m["points"][1]["factors"] == {"townships.east.cases_per_day": 20000000, "townships.west.windows.G1": 2}
 
 
-def test_every_point_failing_still_leaves_readable_tables(tmp_path):
+def test_every_point_failing_still_leaves_readable_tables_and_a_report(tmp_path):
     path = tmp_path / "all_fail.yaml"
     path.write_text(f"name: all_fail\nbase: {DATA / 'small.yaml'}\ndesign: points\n"
                     "points: [{townships.east.cases_per_day: 20000000}]\nreplications: 2\nchunk: 2\n"
                     'sets: ["horizon.days=4", "horizon.warmup_days=1", "horizon.drain_days=5"]\n')
     out = tmp_path / "out"
-    result = sweep(path, "--out", out)
-    assert result.exit_code == 3, result.stderr
+    result = sweep(path, "--out", out, "--report")
+    assert result.exit_code == 3, result.stderr  # some points failed, not bad input: the report reads it
     assert "point 0 failed (townships.east.cases_per_day=20000000): ValueError" in result.stderr
+    assert (out / "report.html").is_file()
+    header = (out / "summary.csv").read_text().splitlines()[0]
+    assert header == "point,townships.east.cases_per_day,kpi,mean,ci_low,ci_high,n"
     kpis = pd.read_parquet(out / "kpis.parquet")
     assert kpis.empty and list(kpis.columns) == ["point", "townships.east.cases_per_day", "replication"]
     assert pd.read_parquet(out / "kpis_by_township.parquet").empty

@@ -8,39 +8,27 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner  # for `run`
 
 from builders import DATA
+from test_sweep import GRID, sweep, tally
 from simcenter.batch import run_sweep
 from simcenter.cli import main
 from simcenter import experiment as experiments
 from simcenter.experiment import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
-GRID = DATA / "sweep_grid.yaml"  # 4 points × 4 replications, chunk 2
 REPLICATIONS = 16  # of the whole grid
-TALLY = re.compile(r"(\d+) replications computed, (\d+) reused")
 
 
 @pytest.fixture(autouse=True)
 def _no_ambient_scheduler(monkeypatch):
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
-
-
-def sweep(*args):
-    return CliRunner().invoke(main, ["sweep", *map(str, args)], catch_exceptions=False)
-
-
-def tally(stderr: str) -> tuple[int, int]:
-    found = TALLY.search(stderr)
-    assert found, stderr
-    return int(found[1]), int(found[2])
 
 
 @pytest.fixture(scope="module")
@@ -100,24 +88,21 @@ def test_resume_refuses_a_run_results_directory(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == before
 
 
-def test_resume_refuses_a_sweep_of_another_experiment(tmp_path, reference):
-    other = tmp_path / "other.yaml"
-    other.write_text(GRID.read_text().replace("name: sweep_grid", "name: other_grid").replace("base: small.yaml",
-                                                                                           f"base: {DATA / 'small.yaml'}"))
-    result = sweep(other, "--out", reference, "--resume")
-    assert result.exit_code == 2, result.stderr
-    assert result.stderr.splitlines() == [f"{reference}: --resume needs a sweep of experiment other_grid "
-                                          f"(got a sweep of experiment sweep_grid)"]
+def _variant(tmp_path: Path, old: str, new: str) -> Path:
+    """sweep_grid.yaml with `old` replaced by `new`, written elsewhere (its base found by path)."""
+    path = tmp_path / "variant.yaml"
+    path.write_text(GRID.read_text().replace(old, new).replace("base: small.yaml", f"base: {DATA / 'small.yaml'}"))
+    return path
 
 
-def test_resume_refuses_a_sweep_of_the_same_name_with_another_grid(tmp_path, reference):
-    other = tmp_path / "grid.yaml"
-    other.write_text(GRID.read_text().replace("[1, 2]", "[1, 3]").replace("base: small.yaml",
-                                                                          f"base: {DATA / 'small.yaml'}"))
-    result = sweep(other, "--out", reference, "--resume")
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("name: sweep_grid", "name: other_grid", "needs a sweep of experiment other_grid (got a sweep of experiment sweep_grid)"),
+    ("[1, 2]", "[1, 3]", "needs a sweep of experiment sweep_grid with these points (got one with other factors or levels)"),
+], ids=["another experiment", "another grid"])
+def test_resume_refuses_a_sweep_of_another_experiment(tmp_path, reference, old, new, expected):
+    result = sweep(_variant(tmp_path, old, new), "--out", reference, "--resume")
     assert result.exit_code == 2, result.stderr
-    assert result.stderr.splitlines() == [f"{reference}: --resume needs a sweep of experiment sweep_grid with "
-                                          f"these points (got one with other factors or levels)"]
+    assert result.stderr.splitlines() == [f"{reference}: --resume {expected}"]
 
 
 @pytest.mark.parametrize("state", ["missing", "empty"])
@@ -200,22 +185,6 @@ def test_a_failed_point_has_no_rows_even_if_some_of_its_tasks_finished(tmp_path)
     assert [p["replications"] for p in manifest["points"]] == [4, 0, 4]
 
 
-# --------------------------------------------------------------------------- 5. every point failing
-
-
-def test_every_point_failing_writes_a_summary_header_and_report_exits_3(tmp_path):
-    path = tmp_path / "all_fail.yaml"
-    path.write_text(f"name: all_fail\nbase: {DATA / 'small.yaml'}\ndesign: points\n"
-                    "points: [{townships.east.cases_per_day: 20000000}]\nreplications: 2\nchunk: 2\n"
-                    'sets: ["horizon.days=4", "horizon.warmup_days=1", "horizon.drain_days=5"]\n')
-    out = tmp_path / "out"
-    result = sweep(path, "--out", out, "--report")
-    assert result.exit_code == 3, result.stderr
-    header = (out / "summary.csv").read_text().splitlines()[0]
-    assert header == "point,townships.east.cases_per_day,kpi,mean,ci_low,ci_high,n"
-    assert (out / "report.html").is_file()
-
-
 # --------------------------------------------------------------------------- 6. the grid is bounded
 
 
@@ -263,9 +232,7 @@ def test_a_shipped_experiment_is_found_by_name(tmp_path):
 
 
 def test_several_experiments_run_into_their_own_directories(tmp_path, reference, monkeypatch):
-    second = tmp_path / "second.yaml"
-    second.write_text(GRID.read_text().replace("name: sweep_grid", "name: second").replace(
-        "base: small.yaml", f"base: {DATA / 'small.yaml'}"))
+    second = _variant(tmp_path, "name: sweep_grid", "name: second")
     monkeypatch.chdir(tmp_path)
     result = sweep(GRID, second)
     assert result.exit_code == 0, result.stderr
