@@ -273,40 +273,78 @@ def _print_sensitivity(result) -> None:
 
 
 @main.command()
-@click.argument("experiment", type=click.Path(dir_okay=False))
+@click.argument("experiments", nargs=-1, required=True, metavar="EXPERIMENT...")
+@click.option("-r", "--replications", type=click.IntRange(1, 100_000),
+              help="replications of every point (default: the experiment's)")
 @click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
               help="local worker processes (0 = one per core)")
 @click.option("--scheduler", metavar="tcp://HOST:PORT",
               help="run on this Dask cluster (default: $DASK_SCHEDULER_ADDRESS, else local processes)")
-@click.option("--resume", is_flag=True, help="continue in --out, recomputing only unfinished tasks")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a key of the base scenario")
-@click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME)")
+@click.option("--resume", is_flag=True, help="continue in --out, recomputing only unfinished replications")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="override an experiment key (replications, seed, chunk, precision, kpis) or a key of the base scenario")
+@click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME); one experiment only")
 @click.option("--force", is_flag=True, help="write into a non-empty --out (finished shards are reused)")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @_errors_handled
-def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
-    """Run a batch experiment: every point of its design, in tasks of replications.
+def sweep(experiments, replications, jobs, scheduler, resume, sets, out, force, make_report):
+    """Run batch experiments (files, or names of shipped ones): every point of each design, in
+    tasks of replications, each experiment into its own results directory.
 
     Exit status 3 if some points failed (the others are written), 130 if interrupted (what
     finished is kept: run again with --resume).
     """
-    import time
-    from pathlib import Path
-
-    from .batch import run_sweep
-    from .experiment import load_experiment
-    from .layout import file_stem
-    from .results import OutputError, prepare, sweep_warnings, write_sweep
+    from .batch import check_resumable
+    from .results import OutputError, prepare
 
     if jobs != 1 and scheduler:
         raise click.UsageError("give either --jobs or --scheduler")
-    spec = load_experiment(experiment, sets)
-    target = Path(out) if out else Path("results") / file_stem(spec.spec.name)
-    if resume:
-        if not target.is_dir():
-            raise OutputError(f"{target}: nothing to resume (got no such directory)")
-    else:
-        prepare(target, force)
+    if out and len(experiments) > 1:
+        raise OutputError(f"--out {out}: one experiment (got {len(experiments)}; without --out each goes to results/NAME)")
+    planned = _sweep_targets(experiments, _sets(sets, replications), out)
+    for spec, target in planned:  # refuse before anything runs or is written
+        if resume:
+            check_resumable(target, spec)
+    for _, target in planned:
+        if not resume:
+            prepare(target, force)
+    failed = [_sweep_one(spec, target, jobs, scheduler, resume, make_report) for spec, target in planned]
+    if any(failed):
+        sys.exit(3)
+
+
+def _sweep_targets(experiments, sets: list[str], out) -> list:
+    """(Experiment, its results directory) for each experiment, every one validated first."""
+    from pathlib import Path
+
+    from .experiment import load_experiment
+    from .layout import file_stem
+    from .results import OutputError
+    from .scenario import ScenarioError
+
+    loaded, problems = [], []
+    for experiment in experiments:
+        try:
+            loaded.append(load_experiment(experiment, sets))
+        except ScenarioError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise ScenarioError(problems)
+    targets = [Path(out) if out else Path("results") / file_stem(spec.spec.name) for spec in loaded]
+    for spec, target in zip(loaded, targets):
+        if targets.count(target) > 1:
+            raise OutputError(f"{target}: one experiment a directory (got {targets.count(target)} named "
+                              f"{spec.spec.name})")
+    return list(zip(loaded, targets))
+
+
+def _sweep_one(spec, target, jobs, scheduler, resume, make_report) -> bool:
+    """Run one experiment into `target` and write its results; True if some points failed."""
+    import time
+
+    from .batch import run_sweep
+    from .results import sweep_warnings, write_sweep
+
     warnings = _warn(sweep_warnings(spec.points))
     start = time.perf_counter()
     with _Progress(1, f"{spec.spec.name}: {len(spec.points)} points", unit="tasks") as advance:
@@ -314,15 +352,15 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
                             progress=lambda what, done, total: advance.set(done, total),
                             say=lambda message: click.echo(message, err=True))
     write_sweep(target, spec, outcome, sys.argv, warnings=warnings)
+    retried = f", {outcome.retried} fresh pools after a worker died" if outcome.retried else ""
     click.echo(f"{len(spec.points)} points, {sum(outcome.replications.values())} replications: "
-               f"{outcome.computed} tasks computed, {outcome.reused} reused, {time.perf_counter() - start:.1f} s "
-               f"({outcome.executor})", err=True)
+               f"{outcome.computed} replications computed, {outcome.reused} reused{retried}, "
+               f"{time.perf_counter() - start:.1f} s ({outcome.executor})", err=True)
     for point, error in sorted(outcome.failed.items()):
         click.echo(f"point {point} failed ({spec.points[point].label()}): {error}", err=True)
     click.echo(str(target))
     _report(target, make_report)
-    if outcome.failed:
-        sys.exit(3)
+    return bool(outcome.failed)
 
 
 def _days(value):

@@ -10,6 +10,7 @@ factor values and the line of the experiment file the value came from.
 from __future__ import annotations
 
 import itertools
+import math
 import json
 import re
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from .scenario.load import (ScenarioError, SET_SOURCE, line_order, most_specific
 from .scenario.schema import Strict
 
 OFF, ON = "off", "on"
+MAX_POINTS = 10_000  # a design's points: each is resolved, validated and kept in memory before anything runs
+SETTABLE = ("replications", "seed", "chunk", "precision", "kpis")  # experiment keys `--set` may change
 
 
 class Precision(Strict):
@@ -100,9 +103,30 @@ def _text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def experiment_path(name: str | Path) -> Path:
+    """A file, or the name of an experiment shipped with simcenter (`reform_factorial`)."""
+    path = Path(name)
+    stem = str(name).removesuffix(".yaml")
+    if path.exists() or "/" in stem or "\\" in stem:
+        return path
+    shipped = _shipped_dir() / f"{stem}.yaml"
+    return shipped if shipped.is_file() else path
+
+
+def _shipped_dir() -> Path:
+    """The installed package data, else the source checkout's experiments/ (an editable install)."""
+    import importlib.resources
+
+    try:
+        return Path(str(importlib.resources.files("simcenter.experiments")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "experiments"
+
+
 def load_experiment(path: str | Path, extra_sets: list[str] | tuple[str, ...] = ()) -> Experiment:
-    """Read and validate an experiment and every point of its design (ScenarioError if any is bad)."""
-    path = Path(path)
+    """Read and validate an experiment and every point of its design (ScenarioError if any is bad).
+    `extra_sets` (`--set KEY=VALUE`) change the experiment's keys of SETTABLE, else the base scenario."""
+    path = experiment_path(path)
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -111,10 +135,12 @@ def load_experiment(path: str | Path, extra_sets: list[str] | tuple[str, ...] = 
     data, marks = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise ScenarioError([problem((file, 1, 1), (), "a mapping of experiment keys", data)])
+    extra_sets = _apply_experiment_sets(data, marks, list(extra_sets))
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(sorted({pydantic_problem(err, {}, marks, file) for err in most_specific(e.errors(), marks)},
+        errors = _one_per_union(e.errors())
+        raise ScenarioError(sorted({pydantic_problem(err, {}, marks, file) for err in most_specific(errors, marks)},
                                    key=line_order)) from None
     problems = _design_problems(spec, marks, file)
     if problems:
@@ -134,6 +160,43 @@ def load_experiment(path: str | Path, extra_sets: list[str] | tuple[str, ...] = 
     return Experiment(spec, path, points)
 
 
+def _one_per_union(errors: list[dict]) -> list[dict]:
+    """`replications: int | "auto"` errs in both branches: keep the number's (its loc names no branch)."""
+    numbers = {err["loc"][:1] for err in errors if len(err["loc"]) > 1 and str(err["loc"][1]).startswith("constrained-")}
+    kept = [err for err in errors if not (err["type"] == "literal_error" and err["loc"][:1] in numbers)]
+    return [{**err, "loc": tuple(p for p in err["loc"] if not str(p).startswith("constrained-"))} for err in kept]
+
+
+def _apply_experiment_sets(data: dict, marks: dict, sets: list[str]) -> list[str]:
+    """Apply the `--set`s of experiment keys to the experiment (located as `<--set>:N`); the rest,
+    for the base scenario."""
+    from .scenario.schema import Scenario
+
+    rest, problems = [], []
+    for n, text in enumerate(sets, start=1):
+        key, _, value_text = text.partition("=")
+        path = tuple(key.strip().split("."))
+        if path[0] in SETTABLE:
+            _set(data, path, parse_yaml(value_text, SET_SOURCE)[0] if value_text.strip() else None)
+            marks[path] = (SET_SOURCE, n, len(key) + 2)
+        elif path[0] in ExperimentSpec.model_fields and path[0] not in Scenario.model_fields:
+            problems.append(problem((SET_SOURCE, n, 1), key.strip(), "a key of the base scenario or one of the "
+                                    f"experiment's {', '.join(SETTABLE)}", text))
+        else:
+            rest.append(text)
+    if problems:
+        raise ScenarioError(problems)
+    return rest
+
+
+def _set(data: dict, path: tuple[str, ...], value) -> None:
+    for part in path[:-1]:
+        if not isinstance(data.get(part), dict):
+            data[part] = {}
+        data = data[part]
+    data[path[-1]] = value
+
+
 def _base_path(base: str, experiment: Path) -> Path:
     relative = experiment.parent / base
     return relative if relative.exists() else scenario_path(base)
@@ -141,6 +204,11 @@ def _base_path(base: str, experiment: Path) -> Path:
 
 def _design_problems(spec: ExperimentSpec, marks, file) -> list[str]:
     out = []
+    size = len(spec.points or []) if spec.design == "points" else math.prod(len(v) for v in spec.factors.values())
+    if size > MAX_POINTS:
+        key = "points" if spec.design == "points" else "factors"
+        out.append(problem(marks.get((key,), (file, 1, 1)), key, f"at most {MAX_POINTS} points", size))
+        return out  # the design's other checks would read every point
     if spec.design == "points" and not spec.points:
         out.append(problem(marks.get(("design",), (file, 1, 1)), "points", "a list of points for design: points", None))
     if spec.design == "points" and spec.points:

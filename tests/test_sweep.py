@@ -41,8 +41,8 @@ needs_dask = pytest.mark.skipif(distributed is None, reason='Dask distributed ca
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = DATA / "sweep_grid.yaml"  # 4 points × 4 replications, chunk 2: 8 tasks
-GRID_TASKS = 8
-TALLY = re.compile(r"(\d+) tasks computed, (\d+) reused")
+GRID_REPLICATIONS = 16  # a shard each
+TALLY = re.compile(r"(\d+) replications computed, (\d+) reused")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -87,7 +87,7 @@ def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("reference") / "out"
     result = sweep(GRID, "--out", out, "--jobs", 1)
     assert result.exit_code == 0, result.stderr
-    assert tally(result.stderr) == (GRID_TASKS, 0)
+    assert tally(result.stderr) == (GRID_REPLICATIONS, 0)
     return out
 
 
@@ -104,9 +104,9 @@ def test_reference_run_writes_tidy_tables(reference):
     assert len(summary) == 4 * len(load_experiment(GRID).spec.kpis) and (summary["n"] == 4).all()
     m = manifest(reference)
     assert m["executor"] == "in-process" and m["cluster_versions"] == {}
-    assert m["tasks"] == {"computed": GRID_TASKS, "reused": 0} and m["failed"] == {}
+    assert m["tasks"] == {"computed": GRID_REPLICATIONS, "reused": 0} and m["failed"] == {}
     assert [p["replications"] for p in m["points"]] == [4, 4, 4, 4]
-    assert len(list((reference / "shards").glob("*.parquet"))) == GRID_TASKS
+    assert len(list((reference / "shards").glob("*.parquet"))) == GRID_REPLICATIONS
 
 
 def test_jobs_2_gives_the_same_results(reference, tmp_path):
@@ -124,7 +124,7 @@ def _assert_dask_manifest(out: Path, address: str) -> None:
     assert versions["workers"] == 2 and versions["simcenter"] == simcenter.__version__
     assert versions["scheduler"]["distributed"] == distributed.__version__
     assert versions["scheduler"]["dask"] and versions["scheduler"]["python"]
-    assert m["tasks"] == {"computed": GRID_TASKS, "reused": 0}
+    assert m["tasks"] == {"computed": GRID_REPLICATIONS, "reused": 0}
 
 
 @pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
@@ -271,20 +271,20 @@ def test_sigkill_then_resume_recomputes_only_unfinished_tasks(tmp_path, slower_r
     status, _ = _interrupted(out, signal.SIGKILL, jobs=1)
     assert status == -signal.SIGKILL
     before = _shards(out)
-    assert 1 <= before < GRID_TASKS, f"the kill did not land part-way ({before} of {GRID_TASKS} tasks done)"
+    assert 1 <= before < GRID_REPLICATIONS, f"the kill did not land part-way ({before} replications done)"
     assert not (out / "manifest.json").exists() and not (out / "kpis.parquet").exists()
 
     resumed = sweep(GRID, "--out", out, "--jobs", 1, *SLOWER, "--resume")
     assert resumed.exit_code == 0, resumed.stderr
     computed, reused = tally(resumed.stderr)
-    assert reused >= before and computed + reused == GRID_TASKS
+    assert reused >= before and computed + reused == GRID_REPLICATIONS
     assert reused == before  # every finished task is reused, no more
     assert manifest(out)["tasks"] == {"computed": computed, "reused": reused}
     assert_same_results(out, slower_reference)
 
     again = sweep(GRID, "--out", out, "--jobs", 1, *SLOWER, "--resume")  # nothing left to do
     assert again.exit_code == 0, again.stderr
-    assert tally(again.stderr) == (0, GRID_TASKS)
+    assert tally(again.stderr) == (0, GRID_REPLICATIONS)
     assert_same_results(out, slower_reference)
 
 
@@ -295,17 +295,11 @@ def test_ctrl_c_exits_130_and_keeps_finished_tasks(tmp_path, slower_reference):
     assert status == 130, output
     assert "interrupted" in output
     before = _shards(out)
-    assert 1 <= before < GRID_TASKS, f"the interrupt did not land part-way ({before} of {GRID_TASKS} tasks done)"
+    assert 1 <= before < GRID_REPLICATIONS, f"the interrupt did not land part-way ({before} replications done)"
     resumed = sweep(GRID, "--out", out, "--jobs", 2, *SLOWER, "--resume")
     assert resumed.exit_code == 0, resumed.stderr
-    assert tally(resumed.stderr) == (GRID_TASKS - before, before)
+    assert tally(resumed.stderr) == (GRID_REPLICATIONS - before, before)
     assert_same_results(out, slower_reference)
-
-
-def test_resume_needs_the_directory(tmp_path):
-    result = sweep(GRID, "--out", tmp_path / "nowhere", "--resume")
-    assert result.exit_code == 2 and "nothing to resume" in result.stderr
-    assert not (tmp_path / "nowhere").exists()
 
 
 def test_resume_after_a_change_says_why_points_run_again(reference, tmp_path):
@@ -313,7 +307,7 @@ def test_resume_after_a_change_says_why_points_run_again(reference, tmp_path):
     shutil.copytree(reference, out)
     result = sweep(GRID, "--out", out, "--jobs", 1, "--set", "horizon.days=5", "--resume")
     assert result.exit_code == 0, result.stderr
-    assert tally(result.stderr) == (GRID_TASKS, 0)
+    assert tally(result.stderr) == (GRID_REPLICATIONS, 0)
     assert "point 0 (townships.east.windows.G1=1, reforms.coordination=off): reruns, its resolved scenario " \
            "or the model version changed" in result.stderr
 
@@ -341,15 +335,18 @@ def test_a_failing_point_is_reported_and_the_others_complete(tmp_path):
     assert m["points"][1]["factors"] == {"townships.east.cases_per_day": 20000000, "townships.west.windows.G1": 2}
 
 
-def test_every_point_failing_still_leaves_readable_tables(tmp_path):
+def test_every_point_failing_still_leaves_readable_tables_and_a_report(tmp_path):
     path = tmp_path / "all_fail.yaml"
     path.write_text(f"name: all_fail\nbase: {DATA / 'small.yaml'}\ndesign: points\n"
                     "points: [{townships.east.cases_per_day: 20000000}]\nreplications: 2\nchunk: 2\n"
                     'sets: ["horizon.days=4", "horizon.warmup_days=1", "horizon.drain_days=5"]\n')
     out = tmp_path / "out"
-    result = sweep(path, "--out", out)
-    assert result.exit_code == 3, result.stderr
+    result = sweep(path, "--out", out, "--report")
+    assert result.exit_code == 3, result.stderr  # some points failed, not bad input: the report reads it
     assert "point 0 failed (townships.east.cases_per_day=20000000): ValueError" in result.stderr
+    assert (out / "report.html").is_file()
+    header = (out / "summary.csv").read_text().splitlines()[0]
+    assert header == "point,townships.east.cases_per_day,kpi,mean,ci_low,ci_high,n"
     kpis = pd.read_parquet(out / "kpis.parquet")
     assert kpis.empty and list(kpis.columns) == ["point", "townships.east.cases_per_day", "replication"]
     assert pd.read_parquet(out / "kpis_by_township.parquet").empty
@@ -398,7 +395,7 @@ def test_auto_replications_stop_when_the_precision_is_met(tmp_path):
     # the design makes the rule bite both ways: some points stop early, some go on
     assert min(ran.values()) < precision.max and len(set(ran.values())) >= 2, ran
     index = json.loads((out / "points.json").read_text())
-    assert {p["point"]: p["replications"] for p in index} == ran
+    assert {p["point"]: p["replications"] for p in index["points"]} == ran
 
 
 # --------------------------------------------------------------------------- factorial effects

@@ -118,6 +118,9 @@ def applies(results: ResultsDir, kind: str) -> str | None:
         if results.kind != "sweep":
             return (f"--kind sweep: not for a {results.kind} directory (it plots a KPI against the factors "
                     "of a `simcenter sweep`)")
+        kpis = results.tables.get("kpis")
+        if kpis is not None and kpis.empty:
+            return f"--kind sweep: {results.path} has no replications (every point failed)"
     elif results.kind == "sweep":
         return (f"--kind {kind}: not for a sweep directory (a sweep keeps KPIs per point and replication: "
                 "use --kind sweep)")
