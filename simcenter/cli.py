@@ -82,7 +82,7 @@ def _sets(sets, replications=None, seed=None) -> list[str]:
 # options several commands share, declared once
 _jobs = click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
                      help="worker processes (0 = one per core)")
-_force = click.option("--force", is_flag=True, help="write into a non-empty --out")
+_force = click.option("--force", is_flag=True, help="replace the contents of an existing results directory")
 _seed = click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
 _seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
                               help="base seed of every scenario (default: the baseline's)")
@@ -105,11 +105,11 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
     from pathlib import Path
 
     from . import runner
-    from .results import capacity_warnings, prepare, write_run
+    from .results import capacity_warnings, write_run
     from .resolve import load_scenario
 
     spec = load_scenario(scenario, _sets(sets, replications, seed))
-    target = prepare(Path(out) if out else _default_out(spec.name), force)
+    target = _claim(Path(out) if out else _default_out(spec.name), force)
     warnings = _warn(capacity_warnings([spec]))
     with _Progress(spec.replications, f"{spec.name}") as advance:
         result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance)
@@ -149,7 +149,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
 
     from .comparison import compare as run_comparison
     from .comparison import HEADLINE, HEADLINE_REPLICATIONS, library, load, shipped
-    from .results import capacity_warnings, prepare, write_compare
+    from .results import capacity_warnings, write_compare
 
     _check_kpis(columns)
     if len(scenarios) == 1:
@@ -170,7 +170,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
                    "numbers; the paired intervals below show the precision reached (-r N for more replications, "
                    "--all for every shipped reform)", err=True)
     loaded = load(baseline, reforms, sets, replications, seed)
-    target = prepare(Path(out) if out else _default_out("compare"), force)
+    target = _claim(Path(out) if out else _default_out("compare"), force)
     warnings = _warn(capacity_warnings(loaded))
     tasks = len(loaded) * loaded[0].replications
     with _Progress(tasks, f"{len(loaded)} scenarios") as advance:
@@ -212,7 +212,7 @@ def sensitivity(reforms, baseline, every, inputs, kpis, replications, seed, jobs
     from .comparison import HEADLINE, HEADLINE_REPLICATIONS, library, shipped
     from .kpis import CATALOGUE
     from .kpis import HEADLINE as HEADLINE_KPIS
-    from .results import prepare, write_sensitivity
+    from .results import write_sensitivity
     from .scenario import ScenarioError
 
     if every and reforms:
@@ -230,7 +230,7 @@ def sensitivity(reforms, baseline, every, inputs, kpis, replications, seed, jobs
             replications = HEADLINE_REPLICATIONS
     plan = design.plan(baseline, list(reforms), design.chosen(inputs), sets, replications, seed, explicit=bool(inputs))
     _warn(plan.skipped)
-    target = prepare(Path(out) if out else _default_out("sensitivity"), force)
+    target = _claim(Path(out) if out else _default_out("sensitivity"), force)
     warnings = _warn(design.warnings(plan))
     scenarios = plan.distinct()
     with _Progress(len(scenarios) * plan.replications, f"{len(scenarios)} scenarios") as advance:
@@ -281,7 +281,7 @@ def _print_sensitivity(result) -> None:
 @click.option("--resume", is_flag=True, help="continue in --out, recomputing only unfinished tasks")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a key of the base scenario")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME)")
-@click.option("--force", is_flag=True, help="write into a non-empty --out (finished shards are reused)")
+@click.option("--force", is_flag=True, help="replace an existing results directory, reusing its finished shards")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @_errors_handled
 def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
@@ -293,10 +293,10 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
     import time
     from pathlib import Path
 
-    from .batch import run_sweep
+    from .batch import SHARDS, run_sweep
     from .experiment import load_experiment
     from .layout import file_stem
-    from .results import OutputError, prepare, sweep_warnings, write_sweep
+    from .results import OutputError, locked, sweep_warnings, write_sweep
 
     if jobs != 1 and scheduler:
         raise click.UsageError("give either --jobs or --scheduler")
@@ -305,8 +305,9 @@ def sweep(experiment, jobs, scheduler, resume, sets, out, force, make_report):
     if resume:
         if not target.is_dir():
             raise OutputError(f"{target}: nothing to resume (got no such directory)")
+        click.get_current_context().with_resource(locked(target))
     else:
-        prepare(target, force)
+        _claim(target, force, keep=(SHARDS,))
     warnings = _warn(sweep_warnings(spec.points))
     start = time.perf_counter()
     with _Progress(1, f"{spec.spec.name}: {len(spec.points)} points", unit="tasks") as advance:
@@ -383,7 +384,7 @@ def plot(results_dir, kinds, scenarios, kpis, township, days, out, dpi, fmt):
 
 @main.command()
 @click.argument("results_dir", type=click.Path(), metavar="RESULTS_DIR")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="the HTML file (default: RESULTS_DIR/report.html)")
+@click.option("-o", "--out", type=click.Path(), help="the HTML file (default: RESULTS_DIR/report.html)")
 @_errors_handled
 def report(results_dir, out):
     """Write one self-contained HTML report of a results directory and print its path.
@@ -395,8 +396,9 @@ def report(results_dir, out):
     from pathlib import Path
 
     from .report import write
+    from .results import regular_target
 
-    click.echo(str(write(Path(results_dir), Path(out) if out else None)))
+    click.echo(str(write(Path(results_dir), regular_target(Path(out), "-o") if out else None)))
 
 
 @main.command()
@@ -470,7 +472,7 @@ def staff(scenario, targets, townships, replications, seed, jobs, scheduler, set
     from pathlib import Path
 
     from . import staffing
-    from .results import capacity_warnings, prepare
+    from .results import capacity_warnings
     from .resolve import load_scenario
     from .scenario.load import did_you_mean
 
@@ -488,7 +490,7 @@ def staff(scenario, targets, townships, replications, seed, jobs, scheduler, set
             click.echo(f"--township {t}: {did_you_mean(t, spec.townships).replace('a known key', 'a township id')} "
                        f"(got {t})", err=True)
         sys.exit(2)
-    target = prepare(Path(out) if out else _default_out("staff"), force)
+    target = _claim(Path(out) if out else _default_out("staff"), force)
     warnings = _warn(capacity_warnings([spec]))
     started = time.perf_counter()
     result = staffing.search(spec, wanted, list(dict.fromkeys(townships)) or None, replications, jobs, scheduler,
@@ -555,6 +557,13 @@ def _report(target, wanted: bool) -> None:
         from .report import write
 
         click.echo(f"report: {write(target)}", err=True)
+
+
+def _claim(out, force: bool, keep: tuple[str, ...] = ()):
+    """The results directory prepared and locked until the command ends (results.claimed)."""
+    from .results import claimed
+
+    return click.get_current_context().with_resource(claimed(out, force, keep))
 
 
 def _default_out(name: str):

@@ -7,11 +7,13 @@ complete.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,13 +33,70 @@ class OutputError(Exception):
     """The results directory cannot be used (exit status 2)."""
 
 
-def prepare(out: Path, force: bool) -> Path:
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: --out must be a directory (got a file)")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise OutputError(f"{out}: --out is not empty (got existing files); use --force to replace them")
+LOCK = ".simcenter.lock"  # in every results directory a command writes: its lock, and the mark of one
+
+
+def prepare(out: Path, force: bool, keep: tuple[str, ...] = ()) -> Path:
+    """An empty results directory at `out`; with `force` the old contents of a results directory
+    are removed, except the entries named in `keep` (a sweep's content-addressed shards). A
+    non-empty directory that is not a results directory (no manifest.json, never written by
+    simcenter) is refused, never emptied: `--out ~ --force` must not remove a home directory."""
+    _check_out(out, force)
     out.mkdir(parents=True, exist_ok=True)
+    if force:
+        for entry in out.iterdir():
+            if entry.name not in keep and entry.name != LOCK:
+                _remove(entry)
     return out
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise OutputError(f"{out}: --out must be a directory (got {'a symlink' if out.is_symlink() else 'a file'})")
+    if not out.exists() or not [e for e in out.iterdir() if e.name != LOCK]:
+        return
+    if not force:
+        raise OutputError(f"{out}: --out is not empty (got existing files); use --force to replace them")
+    if not ((out / "manifest.json").is_file() or (out / LOCK).is_file()):
+        raise OutputError(f"{out}: --force replaces only a simcenter results directory "
+                          "(got a non-empty directory without manifest.json)")
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry)
+    else:
+        entry.unlink()
+
+
+@contextmanager
+def claimed(out: Path, force: bool, keep: tuple[str, ...] = ()):
+    """The results directory `out` prepared (`prepare`) and locked (`locked`) for the whole block:
+    what every writing command holds. Checked before the lock file is made, so a refused
+    directory is left as it was."""
+    _check_out(out, force)
+    out.mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        yield prepare(out, force, keep)
+
+
+@contextmanager
+def locked(out: Path):
+    """An exclusive flock on OUT/.simcenter.lock while the block runs; OutputError at once when
+    another command holds it. The kernel drops the lock when the process dies (even kill -9), so
+    a stale lock file locks nothing."""
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise OutputError(f"{out}: in use by another simcenter command (pid {holder})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield out
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _readable(tmp: str) -> None:
@@ -61,6 +120,22 @@ def read_manifest(path: Path) -> dict:
     if not isinstance(manifest, dict):
         raise OutputError(f"{manifest_file}: unreadable manifest (got no JSON object)")
     return manifest
+
+
+def regular_target(path: Path, option: str) -> Path:
+    """A path given to write a file to (`report -o`): new, or a regular file to replace; a
+    device, FIFO, directory or symlink is refused (os.replace would swap it for a file)."""
+    import stat
+
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return path
+    if stat.S_ISREG(mode):
+        return path
+    kind = ("a symlink" if stat.S_ISLNK(mode) else "a directory" if stat.S_ISDIR(mode) else
+            "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket")
+    raise OutputError(f"{option} {path}: a regular file or a new path (got {kind})")
 
 
 def write_bytes(path: Path, data: bytes) -> None:
