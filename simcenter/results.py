@@ -106,8 +106,69 @@ def _readable(tmp: str) -> None:
     os.chmod(tmp, 0o666 & ~mask)
 
 
+def _is_text(v) -> bool:
+    return isinstance(v, str)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _is_integer(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _list_of(check):
+    return lambda v: isinstance(v, list) and all(check(x) for x in v)
+
+
+def _object_with(**keys):
+    """A JSON object whose named keys, where present, pass their checks."""
+    return lambda v: isinstance(v, dict) and all(k not in v or check(v[k]) for k, check in keys.items())
+
+
+# What the readers (simcenter.resultsdir, the report, the figures) may find in manifest.json, by key:
+# (check, what was expected). The writers below produce these; `read_manifest` checks them.
+MANIFEST_REQUIRED = ("tool", "argv")
+MANIFEST_KEYS = {
+    "tool": (_is_text, "a text"),
+    "version": (_is_text, "a text"),
+    "git": (lambda v: v is None or _object_with(sha=_is_text)(v), "null or an object with a text sha"),
+    "python": (_is_text, "a text"),
+    "platform": (_is_text, "a text"),
+    "packages": (lambda v: isinstance(v, dict), "an object"),
+    "argv": (_list_of(_is_text), "a list of texts"),
+    "created_utc": (_is_text, "a text"),
+    "command": (_is_text, "a text"),
+    "scenarios": (_list_of(lambda s: _object_with(name=_is_text)(s) and "name" in s), "a list of objects with a name"),
+    "seed_scheme": (_is_text, "a text"),
+    "seed": (lambda v: v is None or _is_integer(v), "null or an integer"),
+    "replications": (lambda v: _is_integer(v) or isinstance(v, dict), "an integer or an object"),
+    "executor": (_is_text, "a text"),
+    "warnings": (_list_of(_is_text), "a list of texts"),
+    "records": (lambda v: isinstance(v, bool), "true or false"),
+    "baseline": (_is_text, "a text"),
+    "reforms": (_list_of(_is_text), "a list of texts"),
+    "common_random_numbers": (_is_text, "a text"),
+    "comparison_method": (_is_text, "a text"),
+    "comparison_level": (_is_number, "a number"),
+    "summary_level": (_is_number, "a number"),
+    "kpis": (_list_of(_is_text), "a list of texts"),
+    "inputs": (_list_of(lambda i: isinstance(i, dict)), "a list of objects"),
+    "experiment": (_object_with(name=_is_text, file=_is_text, factors=_list_of(_is_text)),
+                   "an object (name, file: texts; factors: a list of texts)"),
+    "points": (_list_of(lambda p: _object_with(point=_is_integer, factors=lambda f: isinstance(f, dict))(p)
+                        and "point" in p), "a list of objects with an integer point"),
+    "failed": (lambda v: isinstance(v, dict), "an object"),
+    "tasks": (_object_with(computed=_is_integer, reused=_is_integer), "an object (computed, reused: integers)"),
+    "targets": (_list_of(_is_text), "a list of texts"),
+    "townships": (lambda v: isinstance(v, dict), "an object"),
+}
+
+
 def read_manifest(path: Path) -> dict:
-    """The manifest of a finished results directory; OutputError (exit 2) when it is not one."""
+    """The manifest of a finished results directory; OutputError (exit 2) when it is not one, or
+    when a key the readers use is missing or of another type (`MANIFEST_KEYS`)."""
     if not path.is_dir():
         raise OutputError(f"{path}: not a results directory (got {'a file' if path.exists() else 'no such directory'})")
     manifest_file = path / "manifest.json"
@@ -116,10 +177,21 @@ def read_manifest(path: Path) -> dict:
     try:
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise OutputError(f"{manifest_file}: unreadable manifest ({e})") from None
+        raise OutputError(f"{manifest_file}: unreadable manifest, expected JSON (got {e})") from None
     if not isinstance(manifest, dict):
-        raise OutputError(f"{manifest_file}: unreadable manifest (got no JSON object)")
+        raise OutputError(f"{manifest_file}: unreadable manifest, expected a JSON object (got {_shown(manifest)})")
+    for key in MANIFEST_REQUIRED:
+        if key not in manifest:
+            raise OutputError(f"{manifest_file}: {key}: {MANIFEST_KEYS[key][1]} (got no {key})")
+    for key, (check, expected) in MANIFEST_KEYS.items():
+        if key in manifest and not check(manifest[key]):
+            raise OutputError(f"{manifest_file}: {key}: {expected} (got {_shown(manifest[key])})")
     return manifest
+
+
+def _shown(value) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def regular_target(path: Path, option: str) -> Path:
@@ -274,6 +346,37 @@ def _git_sha() -> dict | None:
     return {"sha": sha.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
 
 
+def _numbers(*names: str) -> dict[str, str]:
+    return dict.fromkeys(names, "number")
+
+
+# The columns the readers (simcenter.resultsdir) need in each table, by file, and their kind:
+# "integer", "number" or "text". The replication tables also have "scenario" (run, compare) or
+# "point" (sweep), and every other column of kpis and kpis_by_township is a KPI (a number).
+COLUMNS: dict[str, dict[str, str]] = {
+    "kpis.parquet": {"replication": "integer"},
+    "kpis_by_township.parquet": {"replication": "integer", "township": "text"},
+    "kpis_by_hour.parquet": {"replication": "integer", "township": "text", "group": "text", "hour": "integer",
+                             **_numbers("arrivals", "wait_mean", "wait_p90", "queue_mean", "utilization",
+                                        "open_minutes")},
+    "wait_histogram.parquet": {"replication": "integer", "minute": "integer", "count": "integer"},
+    "cases_summary.parquet": {"replication": "integer", "route": "text", "trips": "integer", "cases": "integer",
+                              "lead_cases": "integer", "lead_days_mean": "number"},
+    "kpis_by_department.parquet": {"replication": "integer", "department": "text",
+                                   **_numbers("reviewers", "utilization", "files_waiting_mean")},
+    # `run --records` (categories: record_labels)
+    "visits.parquet": {"replication": "integer", "township": "text", "case": "integer", "group": "text",
+                       "purpose": "text", "cause": "text", **_numbers("arrive", "called", "done"), "outcome": "text",
+                       "window": "integer", "patience": "number"},
+    "cases.parquet": {"replication": "integer", "township": "text", "item": "text", "route": "text",
+                      "status": "text", "handler": "text"},
+    "summary.csv": {"kpi": "text", **_numbers("mean", "ci_low", "ci_high", "n")},
+    "comparison.csv": {"reform": "text", "kpi": "text", **_numbers("baseline_mean", "reform_mean", "difference",
+                                                                  "ci_low", "ci_high", "n", "level")},
+}
+GROUP_COLUMNS = {"scenario": "text", "point": "integer"}  # one of them in each replication table
+
+
 def write_run(out: Path, result, argv, executor: str, records: bool = False,
               warnings: list[str] | None = None) -> None:
     """Everything `simcenter run` leaves behind, manifest last (with the capacity `warnings`,
@@ -306,16 +409,48 @@ def write_details(out: Path, tables: dict[str, list[dict]]) -> None:
 
 
 def write_records(out: Path, result) -> None:
+    """visits.parquet and cases.parquet: the model's records of every replication, their integer
+    codes written as categoricals with the domain's labels (`record_labels`); the codes in memory
+    stay plain integers (the model's fast path)."""
     import pandas as pd
 
     visits, cases = [], []
     for r, rec in enumerate(result.records):
-        for table, target in ((rec.visits, visits), (rec.cases, cases)):
-            frame = pd.DataFrame(table)
-            frame.insert(0, "replication", r)
-            target.append(frame)
+        labels = record_labels(result.scenario, rec.meta)
+        frame = pd.DataFrame(rec.visits)
+        kind_group = rec.meta.kind_group
+        frame.insert(frame.columns.get_loc("kind") + 1, "group",
+                     [kind_group[t][k] if 0 <= k < len(kind_group[t]) else -1
+                      for t, k in zip(rec.visits["township"], rec.visits["kind"])])
+        visits.append(_labelled(frame, labels, r))
+        cases.append(_labelled(pd.DataFrame(rec.cases), labels, r))
     write_table(out / "visits.parquet", pd.concat(visits, ignore_index=True))
     write_table(out / "cases.parquet", pd.concat(cases, ignore_index=True))
+
+
+def record_labels(scenario, meta) -> dict[str, list[str]]:
+    """Column → the label of each code (code i is label i) of visits.parquet and cases.parquet."""
+    from .model import records
+    from .model.citizen import AGENT_VISITS, CITIZEN, MOBILE_SERVICE
+
+    def names(codes) -> list[str]:
+        return [c.name.lower() for c in codes]
+
+    handlers = {CITIZEN: "citizen", AGENT_VISITS: "agent_visits", MOBILE_SERVICE: "mobile_service"}
+    return {"township": list(meta.townships), "group": list(meta.groups), "item": list(scenario.items),
+            "purpose": names(records.Purpose), "cause": names(records.Cause), "outcome": names(records.Outcome),
+            "route": names(records.Route), "status": names(records.Status),
+            "handler": [handlers[code] for code in sorted(handlers)]}
+
+
+def _labelled(frame, labels: dict[str, list[str]], replication: int):
+    """The coded columns of `frame` as categoricals (a code of -1: missing), a replication column first."""
+    import pandas as pd
+
+    for column in frame.columns.intersection(list(labels)):
+        frame[column] = pd.Categorical.from_codes(frame[column].to_numpy(), categories=labels[column])
+    frame.insert(0, "replication", replication)
+    return frame
 
 
 def write_compare(out: Path, comparison, argv, executor: str, warnings: list[str] | None = None) -> None:
