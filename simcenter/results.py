@@ -84,19 +84,38 @@ def claimed(out: Path, force: bool, keep: tuple[str, ...] = ()):
 def locked(out: Path):
     """An exclusive flock on OUT/.simcenter.lock while the block runs; OutputError at once when
     another command holds it. The kernel drops the lock when the process dies (even kill -9), so
-    a stale lock file locks nothing."""
-    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    a stale lock file locks nothing. The file is removed when the block succeeds; after a failure or
+    an interruption it stays, marking the directory as simcenter's for a later --force."""
+    fd = _lock(out / LOCK)
     try:
+        yield out
+    except BaseException:
+        os.close(fd)
+        raise
+    os.unlink(out / LOCK)  # still holding the lock: a command waiting on this file sees it gone (_lock)
+    os.close(fd)
+
+
+def _lock(path: Path) -> int:
+    """The locked file descriptor of `path`, created if need be; retried when the file was removed
+    or replaced between opening and locking it, so that two commands never lock different files."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            raise OutputError(f"{out}: in use by another simcenter command (pid {holder})") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        yield out
-    finally:
-        os.close(fd)  # releases the lock
+            os.close(fd)
+            raise OutputError(f"{path.parent}: in use by another simcenter command (pid {holder})") from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            return fd
+        os.close(fd)
 
 
 def _readable(tmp: str) -> None:

@@ -42,6 +42,20 @@ def test_force_refuses_a_directory_that_is_not_a_results_directory(tmp_path):
     assert sorted(p.name for p in home.iterdir()) == ["notes.txt", "photos"]  # not even a lock file
 
 
+def test_force_takes_the_directory_of_an_interrupted_command(tmp_path):
+    """A command that fails or is interrupted leaves its lock file (one that finishes removes it):
+    the mark of a results directory without a manifest yet."""
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "kpis.csv").write_text("half\n", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), locked(out):
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in out.iterdir()) == [LOCK, "kpis.csv"]
+    result = invoke("run", SMALL, *SHORT, "--out", out, "--force")
+    assert result.exit_code == 0, result.stderr
+    assert LOCK not in {p.name for p in out.iterdir()} and (out / "manifest.json").is_file()
+
+
 def test_sweep_force_keeps_the_shards_only(tmp_path):
     experiment = tmp_path / "exp.yaml"
     experiment.write_text(
