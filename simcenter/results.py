@@ -41,7 +41,7 @@ def prepare(out: Path, force: bool, keep: tuple[str, ...] = ()) -> Path:
     are removed, except the entries named in `keep` (a sweep's content-addressed shards). A
     non-empty directory that is not a results directory (no manifest.json, never written by
     simcenter) is refused, never emptied: `--out ~ --force` must not remove a home directory."""
-    _check_out(out, force)
+    _check_out(out, force, keep)
     out.mkdir(parents=True, exist_ok=True)
     if force:
         for entry in out.iterdir():
@@ -50,15 +50,17 @@ def prepare(out: Path, force: bool, keep: tuple[str, ...] = ()) -> Path:
     return out
 
 
-def _check_out(out: Path, force: bool) -> None:
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise OutputError(f"{out}: --out must be a directory (got {'a symlink' if out.is_symlink() else 'a file'})")
+def _check_out(out: Path, force: bool, keep: tuple[str, ...] = ()) -> None:
+    """Refuse what `prepare` must not touch. A results directory has manifest.json, or the lock file
+    of a command that did not finish, or what a command keeps there (an interrupted sweep's shards)."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: --out must be a directory (got a file)")
     if not out.exists() or not [e for e in out.iterdir() if e.name != LOCK]:
         return
     if not force:
         raise OutputError(f"{out}: --out is not empty (got existing files); use --force to replace them")
-    if not ((out / "manifest.json").is_file() or (out / LOCK).is_file()):
-        raise OutputError(f"{out}: --force replaces only a simcenter results directory "
+    if not any((out / name).exists() for name in ("manifest.json", LOCK, *keep)):
+        raise OutputError(f"--out {out}: a simcenter results directory for --force to replace "
                           "(got a non-empty directory without manifest.json)")
 
 
@@ -74,7 +76,7 @@ def claimed(out: Path, force: bool, keep: tuple[str, ...] = ()):
     """The results directory `out` prepared (`prepare`) and locked (`locked`) for the whole block:
     what every writing command holds. Checked before the lock file is made, so a refused
     directory is left as it was."""
-    _check_out(out, force)
+    _check_out(out, force, keep)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         yield prepare(out, force, keep)

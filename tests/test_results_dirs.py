@@ -37,7 +37,7 @@ def test_force_refuses_a_directory_that_is_not_a_results_directory(tmp_path):
     (home / "notes.txt").write_text("keep me\n", encoding="utf-8")
     result = invoke("run", SMALL, *SHORT, "--out", home, "--force")
     assert result.exit_code == 2
-    assert result.stderr == (f"{home}: --force replaces only a simcenter results directory "
+    assert result.stderr == (f"--out {home}: a simcenter results directory for --force to replace "
                              "(got a non-empty directory without manifest.json)\n")
     assert sorted(p.name for p in home.iterdir()) == ["notes.txt", "photos"]  # not even a lock file
 
