@@ -439,14 +439,23 @@ def write_records(out: Path, result) -> None:
     for r, rec in enumerate(result.records):
         labels = record_labels(result.scenario, rec.meta)
         frame = pd.DataFrame(rec.visits)
-        kind_group = rec.meta.kind_group
         frame.insert(frame.columns.get_loc("kind") + 1, "group",
-                     [kind_group[t][k] if 0 <= k < len(kind_group[t]) else -1
-                      for t, k in zip(rec.visits["township"], rec.visits["kind"])])
+                     _ticket_groups(rec.visits["township"], rec.visits["kind"], rec.meta.kind_group))
         visits.append(_labelled(frame, labels, r))
         cases.append(_labelled(pd.DataFrame(rec.cases), labels, r))
     write_table(out / "visits.parquet", pd.concat(visits, ignore_index=True))
     write_table(out / "cases.parquet", pd.concat(cases, ignore_index=True))
+
+
+def _ticket_groups(townships, kinds, kind_group: list[list[int]]):
+    """The window group each ticket queues for (-1: none), by township and ticket kind."""
+    import numpy as np
+
+    width = max(map(len, kind_group), default=0) + 1  # the last column stays -1: a kind beyond the table
+    table = np.full((len(kind_group), width), -1, dtype=np.int64)
+    for t, groups in enumerate(kind_group):
+        table[t, :len(groups)] = groups
+    return table[np.asarray(townships, dtype=np.int64), np.minimum(np.asarray(kinds, dtype=np.int64), width - 1)]
 
 
 def record_labels(scenario, meta) -> dict[str, list[str]]:
