@@ -82,7 +82,7 @@ def _sets(sets, replications=None, seed=None) -> list[str]:
 # options several commands share, declared once
 _jobs = click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
                      help="worker processes (0 = one per core)")
-_force = click.option("--force", is_flag=True, help="write into a non-empty --out")
+_force = click.option("--force", is_flag=True, help="replace the contents of an existing results directory")
 _seed = click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
 _seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
                               help="base seed of every scenario (default: the baseline's)")
@@ -105,11 +105,11 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
     from pathlib import Path
 
     from . import runner
-    from .results import capacity_warnings, prepare, write_run
+    from .results import capacity_warnings, write_run
     from .resolve import load_scenario
 
     spec = load_scenario(scenario, _sets(sets, replications, seed))
-    target = prepare(Path(out) if out else _default_out(spec.name), force)
+    target = _claim(Path(out) if out else _default_out(spec.name), force)
     warnings = _warn(capacity_warnings([spec]))
     with _Progress(spec.replications, f"{spec.name}") as advance:
         result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance)
@@ -149,7 +149,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
 
     from .comparison import compare as run_comparison
     from .comparison import HEADLINE, HEADLINE_REPLICATIONS, library, load, shipped
-    from .results import capacity_warnings, prepare, write_compare
+    from .results import capacity_warnings, write_compare
 
     _check_kpis(columns)
     if len(scenarios) == 1:
@@ -170,7 +170,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
                    "numbers; the paired intervals below show the precision reached (-r N for more replications, "
                    "--all for every shipped reform)", err=True)
     loaded = load(baseline, reforms, sets, replications, seed)
-    target = prepare(Path(out) if out else _default_out("compare"), force)
+    target = _claim(Path(out) if out else _default_out("compare"), force)
     warnings = _warn(capacity_warnings(loaded))
     tasks = len(loaded) * loaded[0].replications
     with _Progress(tasks, f"{len(loaded)} scenarios") as advance:
@@ -212,7 +212,7 @@ def sensitivity(reforms, baseline, every, inputs, kpis, replications, seed, jobs
     from .comparison import HEADLINE, HEADLINE_REPLICATIONS, library, shipped
     from .kpis import CATALOGUE
     from .kpis import HEADLINE as HEADLINE_KPIS
-    from .results import prepare, write_sensitivity
+    from .results import write_sensitivity
     from .scenario import ScenarioError
 
     if every and reforms:
@@ -230,7 +230,7 @@ def sensitivity(reforms, baseline, every, inputs, kpis, replications, seed, jobs
             replications = HEADLINE_REPLICATIONS
     plan = design.plan(baseline, list(reforms), design.chosen(inputs), sets, replications, seed, explicit=bool(inputs))
     _warn(plan.skipped)
-    target = prepare(Path(out) if out else _default_out("sensitivity"), force)
+    target = _claim(Path(out) if out else _default_out("sensitivity"), force)
     warnings = _warn(design.warnings(plan))
     scenarios = plan.distinct()
     with _Progress(len(scenarios) * plan.replications, f"{len(scenarios)} scenarios") as advance:
@@ -284,7 +284,7 @@ def _print_sensitivity(result) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="override an experiment key (replications, seed, chunk, precision, kpis) or a key of the base scenario")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME); one experiment only")
-@click.option("--force", is_flag=True, help="write into a non-empty --out (finished shards are reused)")
+@click.option("--force", is_flag=True, help="replace an existing results directory, reusing its finished shards")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @_errors_handled
 def sweep(experiments, replications, jobs, scheduler, resume, sets, out, force, make_report):
@@ -294,8 +294,8 @@ def sweep(experiments, replications, jobs, scheduler, resume, sets, out, force, 
     Exit status 3 if some points failed (the others are written), 130 if interrupted (what
     finished is kept: run again with --resume).
     """
-    from .batch import check_resumable
-    from .results import OutputError, prepare
+    from .batch import SHARDS, check_resumable
+    from .results import OutputError, locked
 
     if jobs != 1 and scheduler:
         raise click.UsageError("give either --jobs or --scheduler")
@@ -305,9 +305,12 @@ def sweep(experiments, replications, jobs, scheduler, resume, sets, out, force, 
     for spec, target in planned:  # refuse before anything runs or is written
         if resume:
             check_resumable(target, spec)
-    for _, target in planned:
-        if not resume:
-            prepare(target, force)
+    for _, target in planned:  # each directory locked until the command ends
+        if resume:
+            target.mkdir(parents=True, exist_ok=True)
+            click.get_current_context().with_resource(locked(target))
+        else:
+            _claim(target, force, keep=(SHARDS,))
     failed = [_sweep_one(spec, target, jobs, scheduler, resume, make_report) for spec, target in planned]
     if any(failed):
         sys.exit(3)
@@ -421,7 +424,7 @@ def plot(results_dir, kinds, scenarios, kpis, township, days, out, dpi, fmt):
 
 @main.command()
 @click.argument("results_dir", type=click.Path(), metavar="RESULTS_DIR")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="the HTML file (default: RESULTS_DIR/report.html)")
+@click.option("-o", "--out", type=click.Path(), help="the HTML file (default: RESULTS_DIR/report.html)")
 @_errors_handled
 def report(results_dir, out):
     """Write one self-contained HTML report of a results directory and print its path.
@@ -433,8 +436,9 @@ def report(results_dir, out):
     from pathlib import Path
 
     from .report import write
+    from .results import regular_target
 
-    click.echo(str(write(Path(results_dir), Path(out) if out else None)))
+    click.echo(str(write(Path(results_dir), regular_target(Path(out), "-o") if out else None)))
 
 
 @main.command()
@@ -508,7 +512,7 @@ def staff(scenario, targets, townships, replications, seed, jobs, scheduler, set
     from pathlib import Path
 
     from . import staffing
-    from .results import capacity_warnings, prepare
+    from .results import capacity_warnings
     from .resolve import load_scenario
     from .scenario.load import did_you_mean
 
@@ -526,7 +530,7 @@ def staff(scenario, targets, townships, replications, seed, jobs, scheduler, set
             click.echo(f"--township {t}: {did_you_mean(t, spec.townships).replace('a known key', 'a township id')} "
                        f"(got {t})", err=True)
         sys.exit(2)
-    target = prepare(Path(out) if out else _default_out("staff"), force)
+    target = _claim(Path(out) if out else _default_out("staff"), force)
     warnings = _warn(capacity_warnings([spec]))
     started = time.perf_counter()
     result = staffing.search(spec, wanted, list(dict.fromkeys(townships)) or None, replications, jobs, scheduler,
@@ -593,6 +597,13 @@ def _report(target, wanted: bool) -> None:
         from .report import write
 
         click.echo(f"report: {write(target)}", err=True)
+
+
+def _claim(out, force: bool, keep: tuple[str, ...] = ()):
+    """The results directory prepared and locked until the command ends (results.claimed)."""
+    from .results import claimed
+
+    return click.get_current_context().with_resource(claimed(out, force, keep))
 
 
 def _default_out(name: str):

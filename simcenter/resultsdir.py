@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .results import OutputError, read_manifest
+from .results import COLUMNS, GROUP_COLUMNS, OutputError, read_manifest
 
 TABLES = {  # short name → file
     "kpis": "kpis.parquet",
@@ -87,10 +87,7 @@ class ResultsDir:
 
     def visits(self, columns: list[str] | None = None) -> pd.DataFrame:
         """visits.parquet (`run --records`), those columns; OutputError when missing or unreadable."""
-        try:
-            return pd.read_parquet(self.path / VISITS, columns=columns)
-        except Exception as e:  # noqa: BLE001 - any reader error means the same to the user
-            raise OutputError(f"{self.path / VISITS}: unreadable ({type(e).__name__}: {e})") from None
+        return read_table(self.path / VISITS, COLUMNS[VISITS], only=columns)
 
     def table(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)
@@ -186,12 +183,23 @@ def read(results_dir) -> ResultsDir:
         results.scenarios = order + [s for s in present if s not in order]
         results.resolved = _resolved(path, results.kind, results.scenarios)
         results.townships = _townships(results.resolved)
+    _kpis_are_numbers(results)
     for name in GROUPED:
         frame = results.tables.get(name)
         if frame is not None:
             frame.insert(0, "group", _group_column(frame))
     results.summary, results.computed = _summary(results)
     return results
+
+
+def _kpis_are_numbers(results: ResultsDir) -> None:
+    skip = NOT_KPIS | set(results.factors)
+    for name in ("kpis", "by_township"):
+        frame = results.tables.get(name)
+        for column in [] if frame is None else [c for c in frame.columns if c not in skip]:
+            if not _of_kind(frame[column], "number", csv=False):
+                raise OutputError(f"{results.path / TABLES[name]}: column {column}: numbers, a KPI "
+                                  f"(got {frame[column].dtype})")
 
 
 def _sensitivity(path: Path, manifest: dict) -> ResultsDir:
@@ -223,13 +231,42 @@ def _staff(path: Path, manifest: dict) -> ResultsDir:
 def _tables(path: Path) -> dict[str, pd.DataFrame]:
     tables = {}
     for name, file in TABLES.items():
-        if not (path / file).is_file():
-            continue
-        try:
-            tables[name] = pd.read_parquet(path / file) if file.endswith(".parquet") else pd.read_csv(path / file)
-        except Exception as e:  # noqa: BLE001 - any reader error means the same to the user
-            raise OutputError(f"{path / file}: unreadable ({type(e).__name__}: {e})") from None
+        if (path / file).is_file():
+            tables[name] = read_table(path / file, COLUMNS.get(file, {}), grouped=name in GROUPED)
+    if "kpis" in tables and tables["kpis"].empty:
+        raise OutputError(f"{path / TABLES['kpis']}: a row per replication (got 0 rows)")
     return tables
+
+
+def read_table(file: Path, columns: dict[str, str], grouped: bool = False,
+               only: list[str] | None = None) -> pd.DataFrame:
+    """A Parquet or CSV table with the `columns` of their kinds (results.COLUMNS), and with `grouped`
+    a scenario or point column; OutputError naming the file otherwise."""
+    try:
+        frame = pd.read_parquet(file, columns=only) if file.suffix == ".parquet" else pd.read_csv(file)
+    except Exception as e:  # noqa: BLE001 - any reader error means the same to the user
+        reason = " ".join(str(e).split())[:200]
+        raise OutputError(f"{file}: a {file.suffix[1:]} table (got {type(e).__name__}: {reason})") from None
+    if grouped and not set(GROUP_COLUMNS) & set(frame.columns):
+        raise OutputError(f"{file}: a scenario or point column (got columns {', '.join(map(str, frame.columns))})")
+    wanted = {**columns, **{c: k for c, k in GROUP_COLUMNS.items() if c in frame.columns and grouped}}
+    for column, kind in wanted.items():
+        if only is not None and column not in only:
+            continue
+        if column not in frame.columns:
+            raise OutputError(f"{file}: a column {column} (got columns {', '.join(map(str, frame.columns))})")
+        if len(frame) and not _of_kind(frame[column], kind, csv=file.suffix == ".csv"):
+            raise OutputError(f"{file}: column {column}: {kind}s (got {frame[column].dtype})")
+    return frame
+
+
+def _of_kind(values: pd.Series, kind: str, csv: bool) -> bool:
+    types = pd.api.types
+    if kind == "text":  # a CSV reader makes numbers of names that look like numbers
+        return csv or types.is_string_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype)
+    if types.is_bool_dtype(values):
+        return False
+    return types.is_integer_dtype(values) if kind == "integer" else types.is_numeric_dtype(values)
 
 
 def _group_column(frame: pd.DataFrame) -> list[str]:

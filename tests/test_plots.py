@@ -678,8 +678,8 @@ def test_queue_time_average_is_the_visits_and_the_hourly_table(more):
     a, b = x[0] * 1440, x[-1] * 1440
     plotted = float(np.sum(y[:-1] * np.diff(x) * 1440)) / (b - a)
     visits = pd.read_parquet(more["records"] / "visits.parquet")
-    east = visits[(visits["township"] == 0) & (visits["outcome"] != 1)]
-    leave = np.where(east["outcome"] == 0, east["called"], east["done"])
+    east = visits[(visits["township"] == "east") & (visits["outcome"] != "balked")]
+    leave = np.where(east["outcome"] == "served", east["called"], east["done"])
     overlap = np.clip(np.minimum(leave, b) - np.maximum(east["arrive"], a), 0, None)
     assert plotted == pytest.approx(overlap.sum() / (b - a) / 2, rel=1e-9)  # two replications
     hourly = results.tables["by_hour"]

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..model.records import BALKED, SERVED
 from ..resultsdir import ResultsDir
 from .common import PlotError, town_label
 from .style import figure, finish, legend, line_style
@@ -21,8 +20,8 @@ DAY = 1440.0
 
 def steps(visits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """One replication's hall: event times (minutes) and the number waiting from each time on."""
-    queued = visits[visits["outcome"] != BALKED]
-    leave = np.where(queued["outcome"] == SERVED, queued["called"], queued["done"])
+    queued = visits[visits["outcome"] != "balked"]
+    leave = np.where(queued["outcome"] == "served", queued["called"], queued["done"])
     arrive = queued["arrive"].to_numpy(float)
     times = np.concatenate([arrive, leave.astype(float)])
     change = np.concatenate([np.ones(len(arrive)), -np.ones(len(arrive))])
@@ -65,7 +64,7 @@ def queue(results: ResultsDir, township: str | None = None, days: int | str | No
     if town not in towns:
         raise PlotError(f"--kind queue: {results.path} has no resolved township {town} to match visits.parquet")
     visits = results.visits(["replication", "township", "arrive", "called", "done", "outcome"])
-    visits = visits[visits["township"] == towns.index(town)]
+    visits = visits[visits["township"] == town]
     runs = [steps(v) for _, v in visits.groupby("replication", sort=True)]
     cal = calendar(results)
     if days == "all":
