@@ -272,10 +272,10 @@ def _read_shard(path: Path) -> list:
 def check_resumable(out: Path, experiment) -> dict:
     """The points of the sweep of this experiment in `out` by label ({} if `out` is missing or
     empty); OutputError if it holds anything else."""
-    from .results import OutputError
+    from .results import LOCK, OutputError
 
-    if not out.exists() or out.is_dir() and not any(out.iterdir()):
-        return {}
+    if not out.exists() or out.is_dir() and not any(e.name != LOCK for e in out.iterdir()):
+        return {}  # nothing there but maybe this command's own lock
     name = experiment.spec.name
     wanted = f"{out}: --resume needs a sweep of experiment {name}"
     if not out.is_dir():

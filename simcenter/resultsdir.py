@@ -167,7 +167,8 @@ def read(results_dir) -> ResultsDir:
         return _staff(path, manifest)
     if not (path / TABLES["kpis"]).is_file():
         raise OutputError(f"{path}: not a results directory (got no {TABLES['kpis']})")
-    results = ResultsDir(path, kind_of(path, manifest), manifest, _tables(path))
+    # a sweep whose every point failed has a kpis table without rows, and says so in its manifest
+    results = ResultsDir(path, kind_of(path, manifest), manifest, _tables(path, empty_ok=bool(manifest.get("failed"))))
     kpis = results.kpis
     if results.kind == "sweep":
         experiment = manifest["experiment"] if isinstance(manifest["experiment"], dict) else {}
@@ -228,12 +229,12 @@ def _staff(path: Path, manifest: dict) -> ResultsDir:
     return results
 
 
-def _tables(path: Path) -> dict[str, pd.DataFrame]:
+def _tables(path: Path, empty_ok: bool = False) -> dict[str, pd.DataFrame]:
     tables = {}
     for name, file in TABLES.items():
         if (path / file).is_file():
             tables[name] = read_table(path / file, COLUMNS.get(file, {}), grouped=name in GROUPED)
-    if "kpis" in tables and tables["kpis"].empty:
+    if "kpis" in tables and tables["kpis"].empty and not empty_ok:
         raise OutputError(f"{path / TABLES['kpis']}: a row per replication (got 0 rows)")
     return tables
 

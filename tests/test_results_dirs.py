@@ -69,7 +69,7 @@ def test_sweep_force_keeps_the_shards_only(tmp_path):
     (out / "report.html").write_text("stale", encoding="utf-8")
     result = invoke("sweep", experiment, "--out", out, "--force")
     assert result.exit_code == 0, result.stderr
-    assert "0 tasks computed, 2 reused" in result.stderr
+    assert "0 replications computed, 2 reused" in result.stderr
     assert not (out / "report.html").exists() and sorted(p.name for p in (out / "shards").iterdir()) == shards
 
 
