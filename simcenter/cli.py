@@ -73,6 +73,13 @@ def main():
     """Simulate township convenience service centres and compare reforms."""
 
 
+def _cluster(jobs: int, scheduler: str | None) -> str | None:
+    """The Dask scheduler to run on: --scheduler, else $DASK_SCHEDULER_ADDRESS (as `sweep`), else None."""
+    if jobs != 1 and scheduler:
+        raise click.UsageError("give either --jobs or --scheduler")
+    return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
 def _sets(sets, replications=None, seed=None) -> list[str]:
     extra = [f"replications={replications}"] if replications is not None else []
     extra += [f"seed={seed}"] if seed is not None else []
@@ -82,6 +89,8 @@ def _sets(sets, replications=None, seed=None) -> list[str]:
 # options several commands share, declared once
 _jobs = click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
                      help="worker processes (0 = one per core)")
+_scheduler = click.option("--scheduler", metavar="tcp://HOST:PORT",
+                          help="run on this Dask cluster (default: $DASK_SCHEDULER_ADDRESS, else --jobs processes)")
 _force = click.option("--force", is_flag=True, help="write into a non-empty --out")
 _seed = click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
 _seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
@@ -93,6 +102,7 @@ _seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
 @click.option("-r", "--replications", type=click.IntRange(1, 100_000), help="replications (default: the scenario's)")
 @_seed
 @_jobs
+@_scheduler
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME-TIMESTAMP)")
 @_force
@@ -100,7 +110,7 @@ _seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @_errors_handled
-def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, make_report):
+def run(scenario, replications, seed, jobs, scheduler, sets, out, force, records, as_json, make_report):
     """Run a scenario's replications and write a results directory."""
     from pathlib import Path
 
@@ -108,11 +118,12 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
     from .results import capacity_warnings, prepare, write_run
     from .resolve import load_scenario
 
+    scheduler = _cluster(jobs, scheduler)
     spec = load_scenario(scenario, _sets(sets, replications, seed))
     target = prepare(Path(out) if out else _default_out(spec.name), force)
     warnings = _warn(capacity_warnings([spec]))
     with _Progress(spec.replications, f"{spec.name}") as advance:
-        result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance)
+        result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance, scheduler=scheduler)
     write_run(target, result, sys.argv, executor=result.executor, records=records, warnings=warnings)
     _print_summary(result.kpis, as_json)
     click.echo(f"results: {target}", err=True)
@@ -125,6 +136,7 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
               help="replications of every scenario (default: the baseline's)")
 @_seed_of_every
 @_jobs
+@_scheduler
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="override a key in every scenario (repeatable)")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/compare-TIMESTAMP)")
@@ -136,7 +148,8 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
               help="a KPI column of the table (repeatable; default: the headline KPIs and the staff cost)")
 @click.option("--every-kpi", is_flag=True, help="print every KPI: a table per reform with the intervals")
 @_errors_handled
-def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make_report, every, columns, every_kpi):
+def compare(scenarios, replications, seed, jobs, scheduler, sets, out, force, as_json, make_report, every, columns,
+            every_kpi):
     """Compare reforms with a baseline, with common random numbers and paired-t intervals.
 
     Every scenario runs the same replications with the same seed (the baseline's), so each
@@ -152,6 +165,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
     from .results import capacity_warnings, prepare, write_compare
 
     _check_kpis(columns)
+    scheduler = _cluster(jobs, scheduler)
     if len(scenarios) == 1:
         raise click.UsageError("give a baseline and at least one reform, or no scenario at all "
                                "to compare the shipped baseline with every shipped reform")
@@ -174,7 +188,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
     warnings = _warn(capacity_warnings(loaded))
     tasks = len(loaded) * loaded[0].replications
     with _Progress(tasks, f"{len(loaded)} scenarios") as advance:
-        result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance)
+        result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance, scheduler=scheduler)
     write_compare(target, result, sys.argv, executor=result.executor, warnings=warnings)
     _print_comparison(result, as_json, list(columns), every_kpi)
     click.echo(f"results: {target}", err=True)
