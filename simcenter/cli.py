@@ -14,6 +14,8 @@ import sys
 
 import click
 
+from .progress import Progress as _Progress
+
 SCENARIO_HELP = "a scenario file, or the name of a shipped one (default: the Cangnan baseline)"
 
 
@@ -71,6 +73,13 @@ def _terminated(signum, frame):
 @click.version_option(package_name="simcenter")
 def main():
     """Simulate township convenience service centres and compare reforms."""
+    from .progress import interval
+
+    try:  # before any command writes anything
+        interval()
+    except ValueError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
 
 
 def _cluster(jobs: int, scheduler: str | None) -> str | None:
@@ -579,32 +588,6 @@ def _default_out(name: str):
     from .layout import file_stem
 
     return Path("results") / f"{file_stem(name)}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
-class _Progress:
-    """A progress bar on stderr (only when stderr is a terminal)."""
-
-    def __init__(self, total: int, label: str, unit: str = "replications"):
-        self.total, self.label, self.unit = total, label, unit
-
-    def __enter__(self):
-        from rich.progress import Progress
-
-        console = _console(stderr=True)
-        self.bar = Progress(console=console, disable=not console.is_terminal, transient=True)
-        self.bar.start()
-        self.task = self.bar.add_task(f"{self.label}: {self.unit}", total=self.total)
-        return self
-
-    def __call__(self, n: int = 1) -> None:
-        self.bar.advance(self.task, n)
-
-    def set(self, done: int, total: int) -> None:
-        self.bar.update(self.task, completed=done, total=total)
-
-    def __exit__(self, *exc):
-        self.bar.stop()
-        return False
 
 
 def _print_summary(rows, as_json: bool) -> None:
