@@ -7,6 +7,7 @@ scipy, the model) are imported inside the commands so that `--help` and `validat
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -20,9 +21,9 @@ SCENARIO_HELP = "a scenario file, or the name of a shipped one (default: the Can
 
 
 def _errors_handled(command):
-    """Bad input → one line per problem and exit 2; Ctrl-C → 130; SIGTERM → 143 (both after stopping
-    the workers; finished work is kept); a closed output pipe (`| head`) → 0, the work being done;
-    a bug → 1 (traceback with SIMCENTER_DEBUG=1)."""
+    """Bad input → one line per problem and exit 2; SIGTERM raised as Terminated, which `_Commands`
+    turns into 143 like Ctrl-C into 130 (both after stopping the workers; finished work is kept); a
+    closed output pipe (`| head`) → 0, the work being done; a bug → 1 (traceback with SIMCENTER_DEBUG=1)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -44,12 +45,6 @@ def _errors_handled(command):
         except OutputError as e:
             click.echo(str(e), err=True)
             sys.exit(2)
-        except Terminated:
-            click.echo("terminated", err=True)
-            sys.exit(143)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
         except Exception as e:  # noqa: BLE001 - the last line of defence
             if os.environ.get("SIMCENTER_DEBUG"):
                 raise
@@ -69,7 +64,33 @@ def _terminated(signum, frame):
     raise Terminated
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands. Ctrl-C → 130 and SIGTERM → 143 (after the command's `finally` blocks stopped the
+    workers), from the first moment: parsing the options and importing what a command needs too,
+    where click would print "Aborted!" and exit 1."""
+
+    def make_context(self, *args, **kwargs):
+        with _interrupt_exits():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _interrupt_exits():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _interrupt_exits():
+    try:
+        yield
+    except Terminated:  # SIGTERM, once a command has set its handler
+        click.echo("terminated", err=True)
+        sys.exit(143)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="simcenter")
 def main():
     """Simulate township convenience service centres and compare reforms."""
