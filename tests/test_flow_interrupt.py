@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = """\
 import os, signal, sys
 
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if started with SIGINT ignored
 
 class InterruptOnImport:  # Ctrl-C when the module named first on the command line starts importing
     def find_spec(self, name, path=None, target=None):
