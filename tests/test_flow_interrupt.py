@@ -34,6 +34,7 @@ main(sys.argv[2:], prog_name="simcenter")
 """
 
 
+@pytest.mark.slow  # a whole interpreter per case: the full suite runs it
 @pytest.mark.parametrize("module", ["simcenter.results", "simcenter.resolve", "simcenter.comparison"])
 def test_ctrl_c_while_a_command_starts_exits_130(module, tmp_path):
     script = tmp_path / "interrupted.py"

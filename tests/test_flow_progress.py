@@ -30,18 +30,18 @@ def counts_rise_to(lines, total: int, unit: str) -> None:
 
 def test_run_prints_a_line_every_interval_with_done_and_total(tmp_path, monkeypatch):
     monkeypatch.setenv("SIMCENTER_PROGRESS_SECONDS", "0.05")
-    result = invoke("run", SMALL, "-r", 6, "--out", tmp_path / "out")
+    result = invoke("run", SMALL, "-r", 3, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
-    counts_rise_to(progress(result.stderr), 6, "replications")
+    counts_rise_to(progress(result.stderr), 3, "replications")
 
 
 def test_compare_counts_every_scenario(tmp_path, monkeypatch):
     reform = tmp_path / "more.yaml"
     reform.write_text(f"extends: {SMALL}\nname: small-more-windows\ntownships: {{east: {{windows: {{G1: 2}}}}}}\n")
     monkeypatch.setenv("SIMCENTER_PROGRESS_SECONDS", "0.05")
-    result = invoke("compare", SMALL, reform, "-r", 3, "--out", tmp_path / "out")
+    result = invoke("compare", SMALL, reform, "-r", 2, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
-    counts_rise_to(progress(result.stderr), 6, "replications")
+    counts_rise_to(progress(result.stderr), 4, "replications")
 
 
 def test_sweep_counts_tasks(tmp_path, monkeypatch):
