@@ -107,7 +107,12 @@ def _cluster(jobs: int, scheduler: str | None) -> str | None:
     """The Dask scheduler to run on: --scheduler, else $DASK_SCHEDULER_ADDRESS (as `sweep`), else None."""
     if jobs != 1 and scheduler:
         raise click.UsageError("give either --jobs or --scheduler")
-    return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if scheduler:
+        from .execution import check_scheduler
+
+        check_scheduler(scheduler)  # before anything is written
+    return scheduler
 
 
 def _sets(sets, replications=None, seed=None) -> list[str]:

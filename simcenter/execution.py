@@ -37,7 +37,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from multiprocessing import context as _mp
 
+from .results import OutputError
+
 IN_PROCESS = "in-process"
+CONNECT_SECONDS = 20  # to reach a Dask scheduler
 
 
 def workers(jobs: int, tasks: int | None = None) -> int:
@@ -165,17 +168,36 @@ def _run_here(fn: Callable, args: tuple) -> Future:
     return future
 
 
+def check_scheduler(scheduler: str) -> None:
+    """Refuse (OutputError, one line) a `scheduler` address Dask cannot read, or Dask missing."""
+    _distributed()
+    from distributed.comm import resolve_address
+
+    try:
+        resolve_address(scheduler)
+    except (ValueError, OSError) as e:
+        raise OutputError(f"--scheduler {scheduler}: a Dask scheduler's address, e.g. tcp://127.0.0.1:8786 "
+                          f"(got {scheduler!r}: {e})") from None
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise OutputError('--scheduler needs Dask: pip install "simcenter[dask]"') from None
+    return distributed
+
+
 def _dask(scheduler: str) -> Engine:
     """An Engine on the Dask cluster at `scheduler`, after checking its workers run our versions."""
     from . import __version__
 
+    check_scheduler(scheduler)
     try:
-        from distributed import Client
-    except ImportError:
-        from .results import OutputError
-
-        raise OutputError('--scheduler needs Dask: pip install "simcenter[dask]"') from None
-    client = Client(scheduler, timeout="20s")
+        client = _distributed().Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+    except OSError as e:
+        raise OutputError(f"--scheduler {scheduler}: a running Dask scheduler, answering within {CONNECT_SECONDS} s "
+                          f"(got {e})") from None
     try:
         versions = client.get_versions(check=True)  # raises if workers' packages differ from ours
         running = client.run(_simcenter_version)

@@ -75,3 +75,11 @@ def test_jobs_and_scheduler_together_are_refused(cluster, tmp_path):
         result = invoke(*command, "--jobs", 2, "--scheduler", cluster, "--out", tmp_path / command[0])
         assert result.exit_code == 2 and "give either --jobs or --scheduler" in result.stderr
         assert not (tmp_path / command[0]).exists()  # nothing written
+
+
+def test_a_bad_scheduler_address_is_one_line_and_nothing_written(tmp_path):
+    result = invoke("run", SMALL, "--scheduler", "tcp://127.0.0.1:port", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert [line.split(" (got")[0] for line in result.stderr.splitlines()] == [
+        "--scheduler tcp://127.0.0.1:port: a Dask scheduler's address, e.g. tcp://127.0.0.1:8786"]
+    assert not (tmp_path / "out").exists()
