@@ -83,3 +83,14 @@ def test_a_bad_scheduler_address_is_one_line_and_nothing_written(tmp_path):
     assert [line.split(" (got")[0] for line in result.stderr.splitlines()] == [
         "--scheduler tcp://127.0.0.1:port: a Dask scheduler's address, e.g. tcp://127.0.0.1:8786"]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_python_api_on_a_dask_cluster(cluster, reform):
+    import simcenter
+
+    assert_frame_equal(simcenter.run(SMALL, 3, scheduler=cluster).kpis, simcenter.run(SMALL, 3).kpis)
+    on_dask = simcenter.compare(SMALL, [reform], 3, scheduler=cluster)
+    assert on_dask.result.executor == f"dask:{cluster}"
+    assert_frame_equal(on_dask.comparison, simcenter.compare(SMALL, [reform], 3).comparison)
+    with pytest.raises(ValueError, match="give either jobs or scheduler"):
+        simcenter.run(SMALL, 3, jobs=2, scheduler=cluster)
