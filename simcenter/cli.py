@@ -540,8 +540,9 @@ def staff(scenario, targets, townships, replications, seed, jobs, scheduler, set
     target = prepare(Path(out) if out else _default_out("staff"), force)
     warnings = _warn(capacity_warnings([spec]))
     started = time.perf_counter()
-    result = staffing.search(spec, wanted, list(dict.fromkeys(townships)) or None, replications, jobs, scheduler,
-                             say=lambda message: click.echo(message, err=True))
+    with _Progress(replications, "county run") as advance:
+        result = staffing.search(spec, wanted, list(dict.fromkeys(townships)) or None, replications, jobs, scheduler,
+                                 say=lambda message: click.echo(message, err=True), progress=advance)
     staffing.write(target, result, sys.argv, warnings)
     _print_staffing(result)
     click.echo(f"{result.runs} county runs of {replications} replications in {time.perf_counter() - started:.1f} s "

@@ -71,6 +71,11 @@ class Progress:
         if self._bar:
             self._bar.update(self._task, completed=done, total=total)
 
+    def start(self, total: int) -> None:
+        """A new stage of `total` (a staffing search's next county run): counts and clock from zero."""
+        self.started = time.monotonic()
+        self.set(0, total)
+
     def __exit__(self, *exc) -> bool:
         if self._bar:
             self._bar.stop()
@@ -96,4 +101,5 @@ class Progress:
 
     def _lines(self, stream, seconds: float) -> None:
         while not self._stop.wait(seconds):
-            print(self.line(), file=stream, flush=True)
+            if self.done < self.total:  # else the command is past this stage, with nothing to count
+                print(self.line(), file=stream, flush=True)

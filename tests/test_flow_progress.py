@@ -53,6 +53,14 @@ def test_sweep_counts_tasks(tmp_path, monkeypatch):
     assert lines and {u for _, _, u in lines} == {"tasks"} and all(d <= t for d, t, _ in lines)
 
 
+def test_staff_counts_the_replications_of_each_county_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIMCENTER_PROGRESS_SECONDS", "0.05")
+    result = invoke("staff", SMALL, "--target", "wait_p90<=15", "-r", 3, "--set", "horizon.days=4", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    lines = progress(result.stderr)
+    assert lines and {(t, u) for _, t, u in lines} == {(3, "replications")}
+
+
 def test_a_short_run_prints_no_progress(tmp_path, monkeypatch):
     monkeypatch.delenv("SIMCENTER_PROGRESS_SECONDS", raising=False)  # the default: every 10 s
     result = invoke("run", SMALL, "-r", 1, "--set", "horizon.days=3", "--out", tmp_path / "out")
