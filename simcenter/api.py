@@ -78,6 +78,16 @@ def _check(scenarios: list, sets: list[str], replications: int | None, seed: int
         raise ValueError(f"seed: a whole number from 0 to 2**63 - 1 (got {seed!r})")
 
 
+def _check_scheduler(jobs: int, scheduler: str | None) -> None:
+    if scheduler is None:
+        return
+    if jobs != 1:
+        raise ValueError(f"give either jobs or scheduler (got jobs={jobs!r} and scheduler={scheduler!r})")
+    from .execution import check_scheduler
+
+    check_scheduler(scheduler)
+
+
 # --------------------------------------------------------------------------- formatting
 
 
@@ -210,14 +220,16 @@ class Run(_Tables):
 
 
 def run(scenario: str | os.PathLike[str] | Scenario, replications: int | None = None, *, jobs: int = 1,
-        seed: int | None = None, sets: Iterable[str] = (), keep_records: bool = False) -> Run:
+        seed: int | None = None, sets: Iterable[str] = (), keep_records: bool = False,
+        scheduler: str | None = None) -> Run:
     """Run replications 0..n-1 of a scenario and return a `Run` (its KPIs as pandas tables).
 
     `scenario` is the name of a shipped scenario ("baseline", "s6_full_package", ...), a file
     path, or a `Scenario` from `simcenter.load_scenario`. `replications` and `seed` override the
     scenario's; `sets` are overrides as on the command line (["horizon.days=250"]), only with a
-    name or path. `jobs` processes run the replications (1 = in-process, 0 = one per core); the
-    results do not depend on it. `keep_records=True` keeps each replication's visits and cases
+    name or path. `jobs` processes run the replications (1 = in-process, 0 = one per core), or
+    the Dask cluster at `scheduler` ("tcp://host:8786"); the results do not depend on either.
+    `keep_records=True` keeps each replication's visits and cases
     (`.records`; memory grows with the horizon).
 
     >>> result = simcenter.run("baseline", 5, jobs=2)          # doctest: +SKIP
@@ -229,7 +241,8 @@ def run(scenario: str | os.PathLike[str] | Scenario, replications: int | None = 
     sets = _as_list(sets)
     _check([scenario], sets, replications, seed)
     (loaded,) = load(scenario, (), sets, replications, seed)
-    return Run(runner.run(loaded, loaded.replications, jobs, keep_records))
+    _check_scheduler(jobs, scheduler)
+    return Run(runner.run(loaded, loaded.replications, jobs, keep_records, scheduler=scheduler))
 
 
 # --------------------------------------------------------------------------- compare
@@ -299,7 +312,8 @@ class Comparison(_Tables):
 
 def compare(baseline: str | os.PathLike[str] | Scenario,
             reforms: Iterable[str | os.PathLike[str] | Scenario] = (), replications: int | None = None, *,
-            jobs: int = 1, seed: int | None = None, sets: Iterable[str] = ()) -> Comparison:
+            jobs: int = 1, seed: int | None = None, sets: Iterable[str] = (), scheduler: str | None = None
+            ) -> Comparison:
     """Run a baseline and reforms with common random numbers; compare each reform with the baseline.
 
     Each scenario is the name of a shipped scenario, a file path or a `Scenario` object. Every
@@ -308,7 +322,8 @@ def compare(baseline: str | os.PathLike[str] | Scenario,
     difference from the baseline gets a paired-t interval, Bonferroni-adjusted for the number of
     reforms. `sets` (["horizon.days=250"]) apply to every scenario, which must then all be names
     or paths. `jobs` processes share all the (scenario, replication) tasks (1 = in-process,
-    0 = one per core); the results do not depend on it.
+    0 = one per core), or the Dask cluster at `scheduler` runs them; the results do not depend
+    on either.
 
     >>> result = simcenter.compare("baseline", ["s1_full_empowerment"], 10, jobs=2)   # doctest: +SKIP
     >>> result.comparison.query("significant")                                        # doctest: +SKIP
@@ -318,7 +333,8 @@ def compare(baseline: str | os.PathLike[str] | Scenario,
     reforms = [reforms] if _is_source(reforms) else list(reforms)
     sets = _as_list(sets)
     _check([baseline, *reforms], sets, replications, seed)
-    return Comparison(_compare(baseline, reforms, replications, jobs, seed, sets))
+    _check_scheduler(jobs, scheduler)
+    return Comparison(_compare(baseline, reforms, replications, jobs, seed, sets, scheduler=scheduler))
 
 
 # --------------------------------------------------------------------------- sweep

@@ -7,6 +7,7 @@ scipy, the model) are imported inside the commands so that `--help` and `validat
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -14,13 +15,15 @@ import sys
 
 import click
 
+from .progress import Progress as _Progress
+
 SCENARIO_HELP = "a scenario file, or the name of a shipped one (default: the Cangnan baseline)"
 
 
 def _errors_handled(command):
-    """Bad input → one line per problem and exit 2; Ctrl-C → 130; SIGTERM → 143 (both after stopping
-    the workers; finished work is kept); a closed output pipe (`| head`) → 0, the work being done;
-    a bug → 1 (traceback with SIMCENTER_DEBUG=1)."""
+    """Bad input → one line per problem and exit 2; SIGTERM raised as Terminated, which `_Commands`
+    turns into 143 like Ctrl-C into 130 (both after stopping the workers; finished work is kept); a
+    closed output pipe (`| head`) → 0, the work being done; a bug → 1 (traceback with SIMCENTER_DEBUG=1)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -42,12 +45,6 @@ def _errors_handled(command):
         except OutputError as e:
             click.echo(str(e), err=True)
             sys.exit(2)
-        except Terminated:
-            click.echo("terminated", err=True)
-            sys.exit(143)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
         except Exception as e:  # noqa: BLE001 - the last line of defence
             if os.environ.get("SIMCENTER_DEBUG"):
                 raise
@@ -67,10 +64,55 @@ def _terminated(signum, frame):
     raise Terminated
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands. Ctrl-C → 130 and SIGTERM → 143 (after the command's `finally` blocks stopped the
+    workers), from the first moment: parsing the options and importing what a command needs too,
+    where click would print "Aborted!" and exit 1."""
+
+    def make_context(self, *args, **kwargs):
+        with _interrupt_exits():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _interrupt_exits():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _interrupt_exits():
+    try:
+        yield
+    except Terminated:  # SIGTERM, once a command has set its handler
+        click.echo("terminated", err=True)
+        sys.exit(143)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="simcenter")
 def main():
     """Simulate township convenience service centres and compare reforms."""
+    from .progress import interval
+
+    try:  # before any command writes anything
+        interval()
+    except ValueError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
+
+
+def _cluster(jobs: int, scheduler: str | None) -> str | None:
+    """The Dask scheduler to run on: --scheduler, else $DASK_SCHEDULER_ADDRESS (as `sweep`), else None."""
+    if jobs != 1 and scheduler:
+        raise click.UsageError("give either --jobs or --scheduler")
+    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if scheduler:
+        from .execution import check_scheduler
+
+        check_scheduler(scheduler)  # before anything is written
+    return scheduler
 
 
 def _sets(sets, replications=None, seed=None) -> list[str]:
@@ -82,6 +124,8 @@ def _sets(sets, replications=None, seed=None) -> list[str]:
 # options several commands share, declared once
 _jobs = click.option("-j", "--jobs", type=click.IntRange(0, 1024), default=1, show_default=True,
                      help="worker processes (0 = one per core)")
+_scheduler = click.option("--scheduler", metavar="tcp://HOST:PORT",
+                          help="run on this Dask cluster (default: $DASK_SCHEDULER_ADDRESS, else --jobs processes)")
 _force = click.option("--force", is_flag=True, help="replace the contents of an existing results directory")
 _seed = click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="base seed (default: the scenario's)")
 _seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
@@ -93,6 +137,7 @@ _seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
 @click.option("-r", "--replications", type=click.IntRange(1, 100_000), help="replications (default: the scenario's)")
 @_seed
 @_jobs
+@_scheduler
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="override a scenario key (repeatable)")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/NAME-TIMESTAMP)")
 @_force
@@ -100,7 +145,7 @@ _seed_of_every = click.option("--seed", type=click.IntRange(0, 2**63 - 1),
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--report", "make_report", is_flag=True, help="also write RESULTS_DIR/report.html (see `report`)")
 @_errors_handled
-def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, make_report):
+def run(scenario, replications, seed, jobs, scheduler, sets, out, force, records, as_json, make_report):
     """Run a scenario's replications and write a results directory."""
     from pathlib import Path
 
@@ -108,11 +153,12 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
     from .results import capacity_warnings, write_run
     from .resolve import load_scenario
 
+    scheduler = _cluster(jobs, scheduler)
     spec = load_scenario(scenario, _sets(sets, replications, seed))
     target = _claim(Path(out) if out else _default_out(spec.name), force)
     warnings = _warn(capacity_warnings([spec]))
     with _Progress(spec.replications, f"{spec.name}") as advance:
-        result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance)
+        result = runner.run(spec, jobs=jobs, keep_records=records, progress=advance, scheduler=scheduler)
     write_run(target, result, sys.argv, executor=result.executor, records=records, warnings=warnings)
     _print_summary(result.kpis, as_json)
     click.echo(f"results: {target}", err=True)
@@ -125,6 +171,7 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
               help="replications of every scenario (default: the baseline's)")
 @_seed_of_every
 @_jobs
+@_scheduler
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="override a key in every scenario (repeatable)")
 @click.option("-o", "--out", type=click.Path(), help="results directory (default: results/compare-TIMESTAMP)")
@@ -136,7 +183,8 @@ def run(scenario, replications, seed, jobs, sets, out, force, records, as_json, 
               help="a KPI column of the table (repeatable; default: the headline KPIs and the staff cost)")
 @click.option("--every-kpi", is_flag=True, help="print every KPI: a table per reform with the intervals")
 @_errors_handled
-def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make_report, every, columns, every_kpi):
+def compare(scenarios, replications, seed, jobs, scheduler, sets, out, force, as_json, make_report, every, columns,
+            every_kpi):
     """Compare reforms with a baseline, with common random numbers and paired-t intervals.
 
     Every scenario runs the same replications with the same seed (the baseline's), so each
@@ -152,6 +200,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
     from .results import capacity_warnings, write_compare
 
     _check_kpis(columns)
+    scheduler = _cluster(jobs, scheduler)
     if len(scenarios) == 1:
         raise click.UsageError("give a baseline and at least one reform, or no scenario at all "
                                "to compare the shipped baseline with every shipped reform")
@@ -174,7 +223,7 @@ def compare(scenarios, replications, seed, jobs, sets, out, force, as_json, make
     warnings = _warn(capacity_warnings(loaded))
     tasks = len(loaded) * loaded[0].replications
     with _Progress(tasks, f"{len(loaded)} scenarios") as advance:
-        result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance)
+        result = run_comparison(loaded[0], loaded[1:], jobs=jobs, progress=advance, scheduler=scheduler)
     write_compare(target, result, sys.argv, executor=result.executor, warnings=warnings)
     _print_comparison(result, as_json, list(columns), every_kpi)
     click.echo(f"results: {target}", err=True)
@@ -533,8 +582,9 @@ def staff(scenario, targets, townships, replications, seed, jobs, scheduler, set
     target = _claim(Path(out) if out else _default_out("staff"), force)
     warnings = _warn(capacity_warnings([spec]))
     started = time.perf_counter()
-    result = staffing.search(spec, wanted, list(dict.fromkeys(townships)) or None, replications, jobs, scheduler,
-                             say=lambda message: click.echo(message, err=True))
+    with _Progress(replications, "county run") as advance:
+        result = staffing.search(spec, wanted, list(dict.fromkeys(townships)) or None, replications, jobs, scheduler,
+                                 say=lambda message: click.echo(message, err=True), progress=advance)
     staffing.write(target, result, sys.argv, warnings)
     _print_staffing(result)
     click.echo(f"{result.runs} county runs of {replications} replications in {time.perf_counter() - started:.1f} s "
@@ -614,32 +664,6 @@ def _default_out(name: str):
     from .layout import file_stem
 
     return Path("results") / f"{file_stem(name)}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
-class _Progress:
-    """A progress bar on stderr (only when stderr is a terminal)."""
-
-    def __init__(self, total: int, label: str, unit: str = "replications"):
-        self.total, self.label, self.unit = total, label, unit
-
-    def __enter__(self):
-        from rich.progress import Progress
-
-        console = _console(stderr=True)
-        self.bar = Progress(console=console, disable=not console.is_terminal, transient=True)
-        self.bar.start()
-        self.task = self.bar.add_task(f"{self.label}: {self.unit}", total=self.total)
-        return self
-
-    def __call__(self, n: int = 1) -> None:
-        self.bar.advance(self.task, n)
-
-    def set(self, done: int, total: int) -> None:
-        self.bar.update(self.task, completed=done, total=total)
-
-    def __exit__(self, *exc):
-        self.bar.stop()
-        return False
 
 
 def _print_summary(rows, as_json: bool) -> None:

@@ -135,17 +135,17 @@ def _label(source, index: int) -> str:
 
 def compare(baseline, reforms: Iterable = (), replications: int | None = None, jobs: int = 1,
             seed: int | None = None, sets: Iterable[str] = (),
-            progress: Callable[[int], None] | None = None) -> Comparison:
+            progress: Callable[[int], None] | None = None, scheduler: str | None = None) -> Comparison:
     """Run a baseline and reforms with common random numbers and compare each reform with the baseline.
 
     `baseline` and `reforms` are Scenario objects, file paths or names of shipped scenarios.
     All (scenario, replication) tasks share one executor (`jobs` processes; 1 = in-process);
-    the results do not depend on `jobs`.
+    or the Dask cluster at `scheduler`; the results do not depend on either.
     """
     from .runner import run_scenarios
 
     scenarios = load(baseline, reforms, sets, replications, seed)
-    runs = run_scenarios(scenarios, scenarios[0].replications, jobs, progress=progress)
+    runs = run_scenarios(scenarios, scenarios[0].replications, jobs, progress=progress, scheduler=scheduler)
     result = analyse(scenarios, runs)
     result.executor = runs[0].executor
     return result

@@ -12,7 +12,9 @@ An executor is one of three, named in every manifest by `engine.name`:
   the caller asks for its result, so nothing runs ahead of what the caller has taken;
 - "processes:N": a pool of N worker processes started by forkserver (spawn where there is no
   forkserver), never by forking a running interpreter; N = `jobs`, or one per core for
-  `jobs` 0, and never more than the tasks the caller announced;
+  `jobs` 0, and never more than the tasks the caller announced. The workers are not given the
+  caller's `__main__` (those start methods would run the script again in each), so a script
+  without `if __name__ == "__main__":` works;
 - "dask:ADDRESS": a Dask distributed cluster (`scheduler`, e.g. tcp://127.0.0.1:8786), whose
   workers' package versions are checked against this process's and kept in `engine.versions`.
   Dask is an optional extra, imported only here.
@@ -29,10 +31,16 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import sys
+import types
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
+from multiprocessing import context as _mp
+
+from .results import OutputError
 
 IN_PROCESS = "in-process"
+CONNECT_SECONDS = 20  # to reach a Dask scheduler
 
 
 def workers(jobs: int, tasks: int | None = None) -> int:
@@ -52,8 +60,8 @@ def open_executor(jobs: int = 1, scheduler: str | None = None, tasks: int | None
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method))
+    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=_ForkServerWorkers() if forkserver else _SpawnWorkers())
     return Engine(f"processes:{count}", pool, close=lambda failed: _shut(pool, failed))
 
 
@@ -107,6 +115,41 @@ class Engine:
             finished.close()
 
 
+def _without_main(start: Callable) -> staticmethod:
+    """`start` (a process's _Popen) run while `__main__` is an empty module.
+
+    Forkserver and spawn import the main script in every worker (and in the fork server), so a
+    script calling `simcenter.run(..., jobs=2)` without `if __name__ == "__main__":` would start
+    pools inside its workers until they break. Our tasks are simcenter's module-level functions:
+    the workers never need `__main__`, so they are not given it.
+    """
+    def launch(process):
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")  # nothing for the worker to import again
+        try:
+            return start(process)
+        finally:
+            sys.modules["__main__"] = main
+
+    return staticmethod(launch)
+
+
+class _SpawnWorker(_mp.SpawnProcess):
+    _Popen = _without_main(_mp.SpawnProcess._Popen)
+
+
+class _SpawnWorkers(_mp.SpawnContext):
+    Process = _SpawnWorker
+
+
+if hasattr(_mp, "ForkServerProcess"):  # not on Windows
+    class _ForkServerWorker(_mp.ForkServerProcess):
+        _Popen = _without_main(_mp.ForkServerProcess._Popen)
+
+    class _ForkServerWorkers(_mp.ForkServerContext):
+        Process = _ForkServerWorker
+
+
 def _shut(pool, failed: bool) -> None:
     """Shut the pool down, cancelling the tasks not started; after Ctrl-C or a failure, whose
     results nobody will take, stop the running ones too instead of waiting for them."""
@@ -125,17 +168,36 @@ def _run_here(fn: Callable, args: tuple) -> Future:
     return future
 
 
+def check_scheduler(scheduler: str) -> None:
+    """Refuse (OutputError, one line) a `scheduler` address Dask cannot read, or Dask missing."""
+    _distributed()
+    from distributed.comm import resolve_address
+
+    try:
+        resolve_address(scheduler)
+    except (ValueError, OSError) as e:
+        raise OutputError(f"--scheduler {scheduler}: a Dask scheduler's address, e.g. tcp://127.0.0.1:8786 "
+                          f"(got {scheduler!r}: {e})") from None
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise OutputError('--scheduler needs Dask: pip install "simcenter[dask]"') from None
+    return distributed
+
+
 def _dask(scheduler: str) -> Engine:
     """An Engine on the Dask cluster at `scheduler`, after checking its workers run our versions."""
     from . import __version__
 
+    check_scheduler(scheduler)
     try:
-        from distributed import Client
-    except ImportError:
-        from .results import OutputError
-
-        raise OutputError('--scheduler needs Dask: pip install "simcenter[dask]"') from None
-    client = Client(scheduler, timeout="20s")
+        client = _distributed().Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+    except OSError as e:
+        raise OutputError(f"--scheduler {scheduler}: a running Dask scheduler, answering within {CONNECT_SECONDS} s "
+                          f"(got {e})") from None
     try:
         versions = client.get_versions(check=True)  # raises if workers' packages differ from ours
         running = client.run(_simcenter_version)

@@ -56,21 +56,23 @@ def replicate(scenario, replication: int, keep_records: bool = False, details: b
 
 
 def run(scenario, replications: int | None = None, jobs: int = 1, keep_records: bool = False,
-        progress: Callable[[int], None] | None = None) -> RunResult:
+        progress: Callable[[int], None] | None = None, scheduler: str | None = None) -> RunResult:
     """Run replications 0..n-1 of a validated scenario."""
-    (result,) = run_scenarios([scenario], replications or scenario.replications, jobs, keep_records, progress)
+    (result,) = run_scenarios([scenario], replications or scenario.replications, jobs, keep_records, progress,
+                              scheduler)
     return result
 
 
 def run_scenarios(scenarios: list, replications: int, jobs: int = 1, keep_records: bool = False,
-                  progress: Callable[[int], None] | None = None) -> list[RunResult]:
+                  progress: Callable[[int], None] | None = None, scheduler: str | None = None) -> list[RunResult]:
     """Replications 0..n-1 of every scenario, all on one executor: a RunResult per scenario.
 
     One job runs them in-process; more share one process pool (0 = one per core), so a
-    comparison of several scenarios keeps every worker busy until the last task.
+    comparison of several scenarios keeps every worker busy until the last task; with a Dask
+    `scheduler` address, they run on that cluster instead.
     """
     tasks = [(scenario, r, keep_records) for scenario in scenarios for r in range(replications)]
-    with open_executor(jobs, tasks=len(tasks)) as engine:
+    with open_executor(jobs, scheduler, tasks=len(tasks)) as engine:
         results = [RunResult(scenario, executor=engine.name) for scenario in scenarios]
         for i, done in enumerate(engine.map_ordered(replicate, tasks, progress)):
             results[i // replications].add(done)

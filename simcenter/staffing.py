@@ -370,9 +370,10 @@ def _kpi_columns(evaluation: Evaluation, targets) -> dict:
 
 def search(scenario, targets: list[Target], townships: list[str] | None = None, replications: int = 10,
            jobs: int = 1, scheduler: str | None = None,
-           say: Callable[[str], None] = lambda message: None) -> StaffingResult:
+           say: Callable[[str], None] = lambda message: None, progress=None) -> StaffingResult:
     """The fewest windows and reviewers meeting every target in each township (all townships with
-    cases by default), every candidate run with `replications` replications of the scenario's seed."""
+    cases by default), every candidate run with `replications` replications of the scenario's seed.
+    `progress` (a simcenter.progress.Progress) is started as each county run starts and counts its replications."""
     from .execution import open_executor
 
     chosen = townships or [t for t, town in scenario.townships.items() if town.cases_per_day > 0]
@@ -391,7 +392,9 @@ def search(scenario, targets: list[Target], townships: list[str] | None = None, 
                 say(f"county run {runs}: {searching or 'no'} township{'s' if searching != 1 else ''} still "
                     f"searching, {replications} replications")
                 tasks = [(staffed(scenario, config), r) for r in range(replications)]
-                evaluation = summarize(list(engine.map_ordered(evaluate, tasks)), targets)
+                if progress:
+                    progress.start(replications)
+                evaluation = summarize(list(engine.map_ordered(evaluate, tasks, progress)), targets)
                 candidates += [_candidate(runs, s, config, evaluation, targets) for s in searches]
                 last_config = config
             if all(s.done for s in searches):

@@ -47,8 +47,8 @@ def renamed(tmp_path: Path, name: str, windows: int = 1) -> Path:
 
 @pytest.mark.parametrize(("function", "positional", "keyword_only"), [
     (simcenter.load_scenario, ["name_or_path", "sets"], []),
-    (simcenter.run, ["scenario", "replications"], ["jobs", "seed", "sets", "keep_records"]),
-    (simcenter.compare, ["baseline", "reforms", "replications"], ["jobs", "seed", "sets"]),
+    (simcenter.run, ["scenario", "replications"], ["jobs", "seed", "sets", "keep_records", "scheduler"]),
+    (simcenter.compare, ["baseline", "reforms", "replications"], ["jobs", "seed", "sets", "scheduler"]),
     (simcenter.sweep, ["experiment"], ["out", "jobs", "scheduler", "resume"]),
 ])
 def test_signatures_and_docstrings_are_real(function, positional, keyword_only):

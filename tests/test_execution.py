@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from simcenter import execution
 from simcenter.execution import open_executor, workers
 from simcenter.results import OutputError
 
@@ -66,4 +67,23 @@ def test_a_failure_raises_and_stops_the_other_tasks():
 def test_scheduler_without_dask_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed → ImportError
     with pytest.raises(OutputError, match=r'--scheduler needs Dask: pip install "simcenter\[dask\]"'):
+        open_executor(1, "tcp://127.0.0.1:1")
+
+
+@pytest.mark.parametrize("address, problem", [("nonsense://x:1", "unknown address scheme 'nonsense'"),
+                                              ("tcp://127.0.0.1:port", "invalid literal for int()")])
+def test_an_unreadable_scheduler_address_is_one_clear_line(address, problem):
+    pytest.importorskip("distributed")
+    with pytest.raises(OutputError) as refused:
+        open_executor(1, address)
+    message = str(refused.value)
+    assert message.startswith(f"--scheduler {address}: a Dask scheduler's address, e.g. tcp://127.0.0.1:8786 "
+                              f"(got {address!r}: ") and problem in message and "\n" not in message
+
+
+def test_a_scheduler_that_does_not_answer_is_one_clear_line(monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(execution, "CONNECT_SECONDS", 1)
+    with pytest.raises(OutputError, match=r"^--scheduler tcp://127\.0\.0\.1:1: a running Dask scheduler, "
+                                          r"answering within 1 s \(got Timed out .*\)$"):
         open_executor(1, "tcp://127.0.0.1:1")
