@@ -456,18 +456,18 @@ def validate(data: dict, marks: dict, file: str):
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        errors = most_specific(e.errors(), marks)
+        errors = most_specific(e.errors(), marks, data)
         raise ScenarioError(sorted({pydantic_problem(err, data, marks, file) for err in errors}, key=line_order)) from None
-    problems = [problem(locate(loc, marks, file)[1], locate(loc, marks, file)[0], expected, got)
+    problems = [problem(locate(loc, marks, file, data)[1], locate(loc, marks, file, data)[0], expected, got)
                 for loc, expected, got in cross_field_problems(scenario)]
     if problems:
         raise ScenarioError(sorted(set(problems), key=line_order))
     return scenario
 
 
-def most_specific(errors: list[dict], marks: dict) -> list[dict]:
+def most_specific(errors: list[dict], marks: dict, data: Any = None) -> list[dict]:
     """A value that fails every branch of a union errs once per branch: keep the deepest."""
-    locs = [locate(err["loc"], marks, "")[0] for err in errors]
+    locs = [locate(err["loc"], marks, "", data)[0] for err in errors]
     return [err for err, loc in zip(errors, locs)
             if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)]
 
@@ -479,11 +479,9 @@ def line_order(line: str):
     return (file, int(row) if row.isdigit() else 0, int(col) if col.isdigit() else 0, rest)
 
 
-def locate(loc, marks, file) -> tuple[Path_, Mark]:
+def locate(loc, marks, file, data: Any = None) -> tuple[Path_, Mark]:
     """Clean pydantic's loc (drop union tags) and find the closest mark in the file."""
-    from .schema import DIST_KINDS
-
-    path: Path_ = tuple(str(c) for c in loc if not (str(c) in DIST_KINDS or "[" in str(c) or str(c).startswith("function-")))
+    path = key_path(loc, data)
     found: Path_ = ()
     i = 0
     while i < len(path):
@@ -496,12 +494,36 @@ def locate(loc, marks, file) -> tuple[Path_, Mark]:
     return path, marks.get(found, (file, 1, 1))
 
 
+def key_path(loc, data: Any = None) -> Path_:
+    """pydantic's loc as a key path: without the steps it adds inside unions (a distribution's
+    kind, `function-after[...]`, `list[...]`). With the data the loc walks through, a key of the
+    same spelling (`exponential:`, `windows[0]:`) stays: keys are told from tags by the data."""
+    from .schema import DIST_KINDS
+
+    path: list[str] = []
+    node, tagged = data, None
+    for part in loc:
+        text = str(part)
+        if data is not None and isinstance(node, dict) and node is not tagged and node.get("dist") == text:
+            tagged = node  # the discriminated union's tag: once per distribution
+        elif data is not None and isinstance(node, dict) and text in node:
+            path.append(text)
+            node = node[text]
+        elif data is not None and isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(text)
+            node = node[part]
+        elif not (text in DIST_KINDS or "[" in text or text.startswith("function-")):
+            path.append(text)
+            node = None
+    return tuple(path)
+
+
 def pydantic_problem(err: dict, data: dict, marks: dict, file: str, levers: dict | None = None) -> str:
     """One located line for a pydantic error; `levers` (name → lever with `params`) suggests a
     lever's parameter names."""
     from .schema import DIST_KINDS, Scenario
 
-    path, mark = locate(err["loc"], marks, file)
+    path, mark = locate(err["loc"], marks, file, data)
     kind, got = err["type"], err.get("input")
     if kind == "missing":
         return problem(mark, path, "a value for this required key", show_got=False) + " (got nothing)"
