@@ -35,7 +35,7 @@ def above(key: str, bound: str, got: str, value: str | None = None, at: str | No
 ABOVE = [
     above("townships.X.windows.G1", "999", "1000"),
     above("townships.X.reviewers", "10000", "10001"),
-    above("townships.X.cases_per_day", "100000", "100001"),
+    above("townships.X.cases_per_day", "1000000000", "1000000001"),
     above("replications", "100000", "100001"),
     above("horizon.days", "3660", "3661"),
     above(f"{WM}.mean", "1000000", "1000001"),

@@ -36,7 +36,6 @@ MAX_CV = 100  # a distribution's coefficient of variation
 MAX_FACTOR = 100  # demand factors, and time factors
 MAX_TOWNSHIPS = 999
 MAX_WINDOWS = 999  # windows of a township, all groups together
-MAX_CASES_PER_DAY = 100_000
 MAX_STAFF = 10_000  # reviewers of an office
 MAX_KM = 10_000
 MAX_DAYS = 3660  # horizon days, and any cycle in days
@@ -401,7 +400,7 @@ class Township(Strict):
     name: str = ""
     name_zh: str = ""  # the Chinese name (灵溪镇): figures and the report show it beside `name`
     population: NonNegative | None = None
-    cases_per_day: Annotated[float, Field(ge=0, le=MAX_CASES_PER_DAY)]
+    cases_per_day: NonNegative  # the model refuses more than 10 million expected arrivals a run
     windows: dict[Id, Count]
     reviewers: Annotated[float, Field(ge=0, le=MAX_STAFF)] = 1
     km_to_county: Km = 0
