@@ -117,3 +117,11 @@ def ordinary() -> set[str]:
 @pytest.mark.parametrize("name", AT_BOUNDS)
 def test_kpis_at_the_bounds_are_as_finite_as_ordinary_ones(name, ordinary):
     assert non_finite(AT_BOUNDS[name]) <= ordinary
+
+
+def test_run_past_a_bound_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", BASE, "--set", "townships.X.windows.G1=1000", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr == "<--set>:1:24: townships.X.windows.G1: should be less than or equal to 999 (got 1000)\n"
+    assert list(tmp_path.iterdir()) == []

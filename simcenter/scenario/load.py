@@ -568,9 +568,9 @@ def key_path(loc, data: Any = None) -> Path_:
         elif data is not None and isinstance(node, dict) and text in node:
             path.append(text)
             node = node[text]
-        elif data is not None and isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        elif data is not None and isinstance(node, list) and text.isdigit() and int(text) < len(node):
             path.append(text)
-            node = node[part]
+            node = node[int(text)]
         elif not (text in DIST_KINDS or "[" in text or text.startswith("function-")):
             path.append(text)
             node = None
@@ -587,6 +587,7 @@ def pydantic_problem(err: dict, data: dict, marks: dict, file: str, levers: dict
     if kind == "missing":
         return problem(mark, path, "a value for this required key", show_got=False) + " (got nothing)"
     if kind == "extra_forbidden":
+        path = path or (str(err["loc"][-1]),)  # never empty: the key itself is the problem
         if path[0] == "reforms" and len(path) >= 4 and levers:  # a lever's parameter
             allowed = set(known_keys(levers[path[2]].params, {}, path[3:-1]) or ())
         else:
