@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import difflib
 import importlib.resources
+import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -231,27 +233,75 @@ def _scalar(loader, node, path, file):
 
 def read_document(path: Path, chain: tuple[Path, ...] = (),
                   via: tuple[Mark, Path_] | None = None) -> tuple[Any, dict[Path_, Mark]]:
-    """Read a scenario file and everything it `extends`, merged, with marks."""
+    """Read a scenario file and everything it `extends`, merged, with marks; `via`: the
+    `extends` that names this file, where its problems as a parent are told."""
     file = str(path)
-    where = via or ((file, 1, 1), ())
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ScenarioError([problem(where[0], where[1], "a readable scenario file",
-                                     Said(f"{file}: {e.strerror or e}"))]) from None
-    if len(raw) > MAX_BYTES:
-        raise ScenarioError([problem((file, 1, 1), (), f"a file of at most {MAX_BYTES} bytes", Said(f"{len(raw)} bytes"))])
+    raw = _read_limited(path, via)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ScenarioError([problem((file, 1, 1), (), "UTF-8 text", Said(f"an undecodable byte at offset {e.start}"))]) from None
+    if via is not None and not text.strip(" \t\r\n"):
+        raise _not_a_parent(path, via, "an empty document")
     data, marks = parse_yaml(text, file)
+    if via is not None:
+        _check_parent(path, via, data)
     if not isinstance(data, dict):
         raise ScenarioError([problem((file, 1, 1), (), "a mapping of scenario keys", data)])
     parents = data.pop("extends", None)
     if parents is None:
         return data, marks
     return _extend(path, data, marks, parents, chain + (path.resolve(),))
+
+
+def _read_limited(path: Path, via: tuple[Mark, Path_] | None) -> bytes:
+    """At most MAX_BYTES of a file. A parent must be a regular file, checked before it is opened
+    for reading and again once open (a FIFO would block the open, a device never end)."""
+    file = str(path)
+    where = via or ((file, 1, 1), ())
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | (getattr(os, "O_NONBLOCK", 0) if via else 0)
+    try:
+        if via is not None:
+            _check_regular(path, os.stat(path).st_mode, via)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as f:
+            status = os.fstat(f.fileno())
+            if via is not None:
+                _check_regular(path, status.st_mode, via)
+            raw = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise ScenarioError([problem(where[0], where[1], "a readable scenario file",
+                                     Said(f"{file}: {e.strerror or e}"))]) from None
+    if len(raw) > MAX_BYTES:
+        size = f"{status.st_size} bytes" if stat.S_ISREG(status.st_mode) else f"more than {MAX_BYTES} bytes"
+        shown = Said(f"{file}: {size}" if via else size)
+        raise ScenarioError([problem(where[0] if via else (file, 1, 1), where[1], f"a file of at most {MAX_BYTES} bytes",
+                                     shown)])
+    return raw
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _check_regular(path: Path, mode: int, via: tuple[Mark, Path_]) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise ScenarioError([problem(via[0], via[1], "a regular file", Said(f"{path}: {kind}"))])
+
+
+def _check_parent(path: Path, via: tuple[Mark, Path_], data: Any) -> None:
+    """A parent holds scenario keys; anything else is refused without showing what it holds."""
+    from .schema import Scenario
+
+    if isinstance(data, dict) and set(data) & (set(Scenario.model_fields) | {"extends"}):
+        return
+    kinds = {dict: "a mapping without scenario keys", list: "a list", str: "text"}
+    raise _not_a_parent(path, via, kinds.get(type(data), "a single value"))
+
+
+def _not_a_parent(path: Path, via: tuple[Mark, Path_], kind: str) -> ScenarioError:
+    return ScenarioError([problem(via[0], via[1], "a scenario file", Said(f"{path}: {kind}"))])
 
 
 def _extend(path: Path, data, marks, parents, chain):
@@ -265,13 +315,22 @@ def _extend(path: Path, data, marks, parents, chain):
         raise ScenarioError([problem(mark, key, f"at most {MAX_EXTENDS} levels of extends", len(chain))])
     merged, merged_marks = {}, {}
     for parent in parents:
-        target = (path.parent / parent).resolve()
+        target = parent_path(path, parent)
         if target in chain:
             cycle = " -> ".join(p.name for p in chain + (target,))
             raise ScenarioError([problem(mark, key, "extends without a cycle", Said(cycle))])
         base, base_marks = read_document(target, chain, via=(mark, key))
         merged, merged_marks = merge(merged, merged_marks, base, base_marks)
     return merge(merged, merged_marks, data, {k: v for k, v in marks.items() if k != key})
+
+
+def parent_path(path: Path, parent: str) -> Path:
+    """What `extends: parent` in `path` names: a path relative to the file's folder (or
+    absolute); where there is no such file, a shipped scenario of that name."""
+    target = path.parent / parent
+    if not os.path.lexists(target):
+        target = packaged_scenario(parent) or target
+    return target.resolve()
 
 
 def merge(base: dict, base_marks: dict, over: dict, over_marks: dict, path: Path_ = ()) -> tuple[dict, dict]:
@@ -456,18 +515,18 @@ def validate(data: dict, marks: dict, file: str):
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        errors = most_specific(e.errors(), marks)
+        errors = most_specific(e.errors(), marks, data)
         raise ScenarioError(sorted({pydantic_problem(err, data, marks, file) for err in errors}, key=line_order)) from None
-    problems = [problem(locate(loc, marks, file)[1], locate(loc, marks, file)[0], expected, got)
+    problems = [problem(locate(loc, marks, file, data)[1], locate(loc, marks, file, data)[0], expected, got)
                 for loc, expected, got in cross_field_problems(scenario)]
     if problems:
         raise ScenarioError(sorted(set(problems), key=line_order))
     return scenario
 
 
-def most_specific(errors: list[dict], marks: dict) -> list[dict]:
+def most_specific(errors: list[dict], marks: dict, data: Any = None) -> list[dict]:
     """A value that fails every branch of a union errs once per branch: keep the deepest."""
-    locs = [locate(err["loc"], marks, "")[0] for err in errors]
+    locs = [locate(err["loc"], marks, "", data)[0] for err in errors]
     return [err for err, loc in zip(errors, locs)
             if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)]
 
@@ -479,11 +538,9 @@ def line_order(line: str):
     return (file, int(row) if row.isdigit() else 0, int(col) if col.isdigit() else 0, rest)
 
 
-def locate(loc, marks, file) -> tuple[Path_, Mark]:
+def locate(loc, marks, file, data: Any = None) -> tuple[Path_, Mark]:
     """Clean pydantic's loc (drop union tags) and find the closest mark in the file."""
-    from .schema import DIST_KINDS
-
-    path: Path_ = tuple(str(c) for c in loc if not (str(c) in DIST_KINDS or "[" in str(c) or str(c).startswith("function-")))
+    path = key_path(loc, data)
     found: Path_ = ()
     i = 0
     while i < len(path):
@@ -496,16 +553,41 @@ def locate(loc, marks, file) -> tuple[Path_, Mark]:
     return path, marks.get(found, (file, 1, 1))
 
 
+def key_path(loc, data: Any = None) -> Path_:
+    """pydantic's loc as a key path: without the steps it adds inside unions (a distribution's
+    kind, `function-after[...]`, `list[...]`). With the data the loc walks through, a key of the
+    same spelling (`exponential:`, `windows[0]:`) stays: keys are told from tags by the data."""
+    from .schema import DIST_KINDS
+
+    path: list[str] = []
+    node, tagged = data, None
+    for part in loc:
+        text = str(part)
+        if data is not None and isinstance(node, dict) and node is not tagged and node.get("dist") == text:
+            tagged = node  # the discriminated union's tag: once per distribution
+        elif data is not None and isinstance(node, dict) and text in node:
+            path.append(text)
+            node = node[text]
+        elif data is not None and isinstance(node, list) and text.isdigit() and int(text) < len(node):
+            path.append(text)
+            node = node[int(text)]
+        elif not (text in DIST_KINDS or "[" in text or text.startswith("function-")):
+            path.append(text)
+            node = None
+    return tuple(path)
+
+
 def pydantic_problem(err: dict, data: dict, marks: dict, file: str, levers: dict | None = None) -> str:
     """One located line for a pydantic error; `levers` (name → lever with `params`) suggests a
     lever's parameter names."""
     from .schema import DIST_KINDS, Scenario
 
-    path, mark = locate(err["loc"], marks, file)
+    path, mark = locate(err["loc"], marks, file, data)
     kind, got = err["type"], err.get("input")
     if kind == "missing":
         return problem(mark, path, "a value for this required key", show_got=False) + " (got nothing)"
     if kind == "extra_forbidden":
+        path = path or (str(err["loc"][-1]),)  # never empty: the key itself is the problem
         if path[0] == "reforms" and len(path) >= 4 and levers:  # a lever's parameter
             allowed = set(known_keys(levers[path[2]].params, {}, path[3:-1]) or ())
         else:

@@ -27,10 +27,30 @@ from pydantic_core import PydanticCustomError
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]+$")]
+# Bounds: generous for any county, safe for the model. Every number is finite and small enough
+# that sums and products of a few stay finite; counts stay within what the random streams number
+# (model/streams.py: a township's index and a window's index below 1000). docs/scenario.md lists them.
+MAX_VALUE = 1e9  # any other number (weights, costs, rates)
+MAX_TIME = 1e6  # a distribution's values, in minutes or days (about two years of minutes)
+MAX_CV = 100  # a distribution's coefficient of variation
+MAX_FACTOR = 100  # demand factors, and time factors
+MAX_TOWNSHIPS = 999
+MAX_WINDOWS = 999  # windows of a township, all groups together
+MAX_STAFF = 10_000  # reviewers of an office
+MAX_KM = 10_000
+MAX_DAYS = 3660  # horizon days, and any cycle in days
+MAX_QUEUE = 1_000_000  # queue lengths
+
 Probability = Annotated[float, Field(ge=0, le=1)]
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
-Count = Annotated[int, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0, le=MAX_VALUE)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_VALUE)]
+Count = Annotated[int, Field(ge=0, le=MAX_WINDOWS)]
+Time = Annotated[float, Field(ge=0, le=MAX_TIME)]  # a distribution's value (minutes or days)
+PositiveTime = Annotated[float, Field(gt=0, le=MAX_TIME)]
+Factor = Annotated[float, Field(ge=0, le=MAX_FACTOR)]
+Km = Annotated[float, Field(ge=0, le=MAX_KM)]
+Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+QueueLength = Annotated[int, Field(ge=1, le=MAX_QUEUE)]
 _CLOCK = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])$")
 
 
@@ -50,7 +70,7 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
 
 
 class _Dist(Strict):
-    max: Positive | None = None  # truncation: values above max are never drawn
+    max: PositiveTime | None = None  # truncation: values above max are never drawn
 
     def lowest(self) -> float:
         """The lowest value the distribution can draw (its `low` where it has one)."""
@@ -73,30 +93,34 @@ class _Dist(Strict):
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
-    mean: Positive
+    mean: PositiveTime
 
 
 class Lognormal(_Dist):
     dist: Literal["lognormal"]
-    mean: Positive
-    cv: Positive | None = None
-    sd: Positive | None = None
+    mean: PositiveTime
+    cv: Annotated[float, Field(gt=0, le=MAX_CV)] | None = None
+    sd: PositiveTime | None = None
 
     def shape_problem(self):
-        return ("spread", "give exactly one of cv or sd") if (self.cv is None) == (self.sd is None) else None
+        if (self.cv is None) == (self.sd is None):
+            return "spread", "give exactly one of cv or sd"
+        if self.sd is not None and self.sd > MAX_CV * self.mean:
+            return "spread", f"sd at most {MAX_CV} times the mean"
+        return None
 
 
 class Gamma(_Dist):
     dist: Literal["gamma"]
-    mean: Positive
-    cv: Positive
+    mean: PositiveTime
+    cv: Annotated[float, Field(gt=0, le=MAX_CV)]
 
 
 class Triangular(_Dist):
     dist: Literal["triangular"]
-    low: NonNegative
-    mode: NonNegative
-    high: NonNegative
+    low: Time
+    mode: Time
+    high: Time
 
     def shape_problem(self):
         ordered = self.low <= self.mode <= self.high and self.low < self.high
@@ -105,8 +129,8 @@ class Triangular(_Dist):
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
-    low: NonNegative
-    high: NonNegative
+    low: Time
+    high: Time
 
     def shape_problem(self):
         return None if self.low < self.high else ("order", "needs low < high")
@@ -114,7 +138,7 @@ class Uniform(_Dist):
 
 class Constant(_Dist):
     dist: Literal["constant"]
-    value: NonNegative
+    value: Time
 
     def lowest(self) -> float:
         return self.value
@@ -122,13 +146,13 @@ class Constant(_Dist):
 
 class Erlang(_Dist):
     dist: Literal["erlang"]
-    k: Annotated[int, Field(ge=1)]
-    mean: Positive
+    k: Annotated[int, Field(ge=1, le=1000)]
+    mean: PositiveTime
 
 
 class Empirical(_Dist):
     dist: Literal["empirical"]
-    values: Annotated[list[NonNegative], Field(min_length=1)]
+    values: Annotated[list[Time], Field(min_length=1)]
     weights: list[NonNegative] | None = None
 
     def shape_problem(self):
@@ -163,9 +187,9 @@ Distribution = Annotated[
 
 
 class Horizon(Strict):
-    days: Annotated[int, Field(ge=1, le=3660)] = 60
+    days: Days = 60
     warmup_days: Annotated[int, Field(ge=0)] = 0
-    drain_days: Annotated[int, Field(ge=0, le=3660)] = 0  # no new cases; open cases carry on
+    drain_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 0  # no new cases; open cases carry on
     start: str = "2024-03-04"
 
     @field_validator("start")
@@ -206,7 +230,7 @@ class Calendar(Strict):
     working_days: list[Weekday] | Literal["all"] = ["mon", "tue", "wed", "thu", "fri"]
     sessions: Annotated[list[tuple[Clock, Clock]], Field(min_length=1)] = [("08:30", "11:30"), ("14:00", "17:30")]
     holidays: list[str] = []
-    overtime_minutes: NonNegative = 0
+    overtime_minutes: Annotated[float, Field(ge=0, le=1440)] = 0
 
     @field_validator("sessions")
     @classmethod
@@ -262,7 +286,7 @@ class Period(Strict):
 
     start: IsoDate
     end: IsoDate
-    factor: NonNegative
+    factor: Factor
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -280,13 +304,13 @@ class Matter(Strict):
 
 class Demand(Strict):
     hourly_profile: dict[Clock, NonNegative] | None = None
-    weekday_factor: dict[Weekday, NonNegative] = {}
-    month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
-    market_day_factor: NonNegative = 1.0
+    weekday_factor: dict[Weekday, Factor] = {}
+    month_factor: dict[Annotated[int, Field(ge=1, le=12)], Factor] = {}
+    market_day_factor: Factor = 1.0
     market_morning_share: Probability | None = None  # share of a market day's extra arrivals in the morning session
     periods: list[Period] = []  # date spans with a factor of their own
     normalise: StrictBool = False  # scale the day factors so a year from the start averages 1
-    consult_share: NonNegative = 0.0
+    consult_share: Factor = 0.0  # consultations per case
     consult_minutes: Distribution = Constant(dist="constant", value=3)
     out_of_scope_share: Probability = 0.0  # cases the township cannot accept: sent to the county
     out_of_scope_county_trips: Annotated[float, Field(ge=1, le=10)] = 1.0  # mean county trips they then make
@@ -308,7 +332,7 @@ class Demand(Strict):
 
 class Department(Strict):
     name: str = ""
-    county_reviewers: Annotated[float, Field(gt=0, le=10_000)] | None = None  # null: no capacity limit
+    county_reviewers: Annotated[float, Field(gt=0, le=MAX_STAFF)] | None = None  # null: no capacity limit
 
 
 Route = Literal["immediate", "township", "county"]
@@ -326,10 +350,10 @@ class Item(Strict):
     delegable: StrictBool = False
     signoffs: list[Id] = []
     result: Literal["none", "notify", "pickup"] = "none"
-    promised_days: NonNegative | None = None
+    promised_days: Time | None = None
     gaps_ok: StrictBool = False
     agent_ok: StrictBool = False
-    month_factor: dict[Annotated[int, Field(ge=1, le=12)], NonNegative] = {}
+    month_factor: dict[Annotated[int, Field(ge=1, le=12)], Factor] = {}
     recheck_prob: Probability = 0.0  # township decisions re-checked by the county
     recheck_days: Distribution = Constant(dist="constant", value=0)
     review_minutes: Annotated[float, Field(gt=0, le=10_000)] | None = None  # reviewer work per file
@@ -357,13 +381,13 @@ class WindowGroup(Strict):
     pickups: StrictBool = False  # also hands out results of any item
     booked_only: StrictBool = False  # reserved for citizens with an appointment
     months: list[Month] | None = None  # open only in these months (seasonal windows)
-    standby_queue: Annotated[int, Field(ge=1)] | None = None  # opens when this many wait for it
+    standby_queue: QueueLength | None = None  # opens when this many wait for it
     lunch: StrictBool = False  # stays open through the lunch closure (extended hours)
 
 
 class MarketDays(Strict):
-    every: Annotated[int, Field(ge=1)] = 5
-    phase: Annotated[int, Field(ge=0)] = 0
+    every: Days = 5
+    phase: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 0
 
     @model_validator(mode="after")
     def _phase(self):
@@ -376,34 +400,34 @@ class Township(Strict):
     name: str = ""
     name_zh: str = ""  # the Chinese name (灵溪镇): figures and the report show it beside `name`
     population: NonNegative | None = None
-    cases_per_day: NonNegative
+    cases_per_day: NonNegative  # the model refuses more than 10 million expected arrivals a run
     windows: dict[Id, Count]
-    reviewers: NonNegative = 1
-    km_to_county: NonNegative = 0
-    km_to_centre: NonNegative = 0  # mean village → centre distance (exponentially spread)
+    reviewers: Annotated[float, Field(ge=0, le=MAX_STAFF)] = 1
+    km_to_county: Km = 0
+    km_to_centre: Km = 0  # mean village → centre distance (exponentially spread)
     market_days: MarketDays | None = None
     size_class: str | None = None
 
 
 class Travel(Strict):
-    kmh: Positive = 30
-    fixed_minutes: NonNegative = 0
+    kmh: Annotated[float, Field(gt=0, le=1000)] = 30
+    fixed_minutes: Time = 0
 
 
 class Agents(Strict):
     """Village agents (代办) handle agent_ok cases of distant villages: no citizen trip."""
 
     share: Probability = 0.15
-    min_km: NonNegative = 5
-    every_days: Annotated[int, Field(ge=1)] = 5  # one batched agent visit per village per week
-    time_factor: Positive = 0.8
+    min_km: Km = 5
+    every_days: Days = 5  # one batched agent visit per village per week
+    time_factor: Annotated[float, Field(gt=0, le=MAX_FACTOR)] = 0.8
 
 
 class Appointments(Strict):
     """Booked slots (预约): booked citizens come at their slot and are called first."""
 
     share: Probability = 0.2
-    slot_minutes: Positive = 15
+    slot_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
     no_show: Probability = 0.1  # no-shows come as walk-ins at their usual time
 
 
@@ -411,14 +435,14 @@ class MobileService(Strict):
     """Periodic visits to distant villages handling immediate items on site (流动服务)."""
 
     share: Probability = 0.3
-    min_km: NonNegative = 8
-    every_days: Annotated[int, Field(ge=1)] = 21
+    min_km: Km = 8
+    every_days: Days = 21
 
 
 class Behaviour(Strict):
     patience_minutes: Distribution | None = None  # minutes waited before reneging, above the floor
-    patience_floor_minutes: NonNegative = 0  # nobody reneges before waiting this long
-    balk_queue_length: Annotated[int, Field(ge=1)] | None = None
+    patience_floor_minutes: Time = 0  # nobody reneges before waiting this long
+    balk_queue_length: QueueLength | None = None
     return_after_days: Distribution = Constant(dist="constant", value=1)
     return_after_abandon_days: Distribution = Constant(dist="constant", value=1)
     abandon_return_share: Probability = 1.0  # balkers and reneging citizens who come back another day
@@ -439,13 +463,13 @@ class Behaviour(Strict):
 
 class County(Strict):
     shuttle_days: list[Weekday] | Literal["daily", "electronic"] = "daily"
-    transit_days: NonNegative = 0
+    transit_days: Time = 0
     signoff_mode: Literal["sequential", "parallel"] = "sequential"
     signoff_days: Distribution = Constant(dist="constant", value=0)
     supplement_prob: Annotated[float, Field(ge=0, lt=1)] = 0.0  # below 1: a file must leave eventually
     in_person_prob: Probability = 0.0  # county files whose citizen must come to the county once
     reviews_per_day: Positive = 12
-    meeting_every_days: Annotated[int, Field(ge=1)] | None = None  # sign-offs wait for a joint meeting
+    meeting_every_days: Days | None = None  # sign-offs wait for a joint meeting
 
 
 class Service(Strict):
@@ -454,13 +478,13 @@ class Service(Strict):
     turn_away_minutes: Distribution = Constant(dist="constant", value=5)
     pickup_minutes: Distribution = Constant(dist="constant", value=3)
     supplement_minutes: Distribution = Constant(dist="constant", value=5)
-    forward_entry_minutes: NonNegative = 0  # extra window time for county-routed items
+    forward_entry_minutes: Time = 0  # extra window time for county-routed items
     out_of_scope_minutes: Distribution = Constant(dist="constant", value=3)
-    referral_minutes: NonNegative = 0  # re-explaining a matter at each further window
+    referral_minutes: Time = 0  # re-explaining a matter at each further window
 
 
 class Staffing(Strict):
-    generalist_factor: Positive = 1.0
+    generalist_factor: Annotated[float, Field(gt=0, le=MAX_FACTOR)] = 1.0
     availability: Annotated[float, Field(gt=0, le=1)] = 1.0
     absence_minutes: Distribution = Uniform(dist="uniform", low=30, high=120)
     reviews_per_day: Positive = 12  # township reviews per reviewer-day
@@ -553,7 +577,12 @@ def cross_field_problems(s: Scenario) -> list[Problem]:
         for k, name in enumerate(group.accepts):
             if name not in departments and name not in items:
                 problems.append((("window_groups", group_id, "accepts", k), "a department or item id", name))
+    if len(s.townships) > MAX_TOWNSHIPS:
+        problems.append((("townships",), f"at most {MAX_TOWNSHIPS} townships", Said(f"{len(s.townships)} townships")))
     for town_id, town in s.townships.items():
+        if sum(town.windows.values()) > MAX_WINDOWS:
+            problems.append((("townships", town_id, "windows"), f"at most {MAX_WINDOWS} windows in a township",
+                             Said(f"{sum(town.windows.values())} windows")))
         open_groups = set()
         for group_id, n in town.windows.items():
             if group_id not in s.window_groups:
