@@ -77,9 +77,16 @@ def claimed(out: Path, force: bool, keep: tuple[str, ...] = ()):
     what every writing command holds. Checked before the lock file is made, so a refused
     directory is left as it was."""
     _check_out(out, force, keep)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    with locked(out):
-        yield prepare(out, force, keep)
+    try:
+        with locked(out):
+            yield prepare(out, force, keep)
+    except BaseException:
+        if created and [e.name for e in out.iterdir()] == [LOCK]:  # failed before writing anything
+            (out / LOCK).unlink()
+            out.rmdir()
+        raise
 
 
 @contextmanager

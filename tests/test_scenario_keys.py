@@ -77,3 +77,18 @@ def test_random_keys_and_values_are_valid_or_located_problems(place, extra):
         resolve(parsed, marks, "fuzz.yaml")
     except ScenarioError as e:
         assert e.problems and all(line.startswith("fuzz.yaml:") for line in e.problems), e.problems
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_scenario_too_large_to_simulate_is_bad_input_and_writes_nothing(jobs, tmp_path):
+    """Within every bound, but more arrivals than a replication can hold: found when the model is
+    built (in a worker with --jobs 2), still one line, exit 2, and no results directory."""
+    from builders import SMALL
+
+    out = tmp_path / "out"
+    result = invoke("run", SMALL, "-r", "2", "--jobs", jobs, "--set", "townships.east.cases_per_day=20000000",
+                    "--out", out)
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("small: townships: at most 10,000,000 expected arrivals per replication"), lines
+    assert "internal error" not in result.stderr and not out.exists()

@@ -322,15 +322,15 @@ def test_a_failing_point_is_reported_and_the_others_complete(tmp_path):
     failed = [line for line in result.stderr.splitlines() if "failed" in line]
     assert len(failed) == 1, result.stderr
     assert failed[0].startswith("point 1 failed (townships.east.cases_per_day=20000000, townships.west.windows.G1=2): "
-                                "ValueError: ")
-    assert "exceed the limit of 10,000,000" in failed[0]
+                                "ScenarioError: ")
+    assert "at most 10,000,000 expected arrivals per replication" in failed[0]
     kpis = pd.read_parquet(out / "kpis.parquet")
     assert list(kpis["point"]) == [0, 0, 0, 0, 2, 2, 2, 2] and list(kpis["replication"]) == [0, 1, 2, 3] * 2
     assert list(kpis["townships.east.cases_per_day"]) == [60] * 4 + [30] * 4
     assert set(pd.read_parquet(out / "kpis_by_township.parquet")["point"]) == {0, 2}
     assert set(pd.read_csv(out / "summary.csv")["point"]) == {0, 2}
     m = manifest(out)
-    assert list(m["failed"]) == ["1"] and "exceed the limit" in m["failed"]["1"]
+    assert list(m["failed"]) == ["1"] and "at most 10,000,000 expected arrivals" in m["failed"]["1"]
     assert [p["replications"] for p in m["points"]] == [4, 0, 4]
     assert m["points"][1]["factors"] == {"townships.east.cases_per_day": 20000000, "townships.west.windows.G1": 2}
 
@@ -343,7 +343,7 @@ def test_every_point_failing_still_leaves_readable_tables_and_a_report(tmp_path)
     out = tmp_path / "out"
     result = sweep(path, "--out", out, "--report")
     assert result.exit_code == 3, result.stderr  # some points failed, not bad input: the report reads it
-    assert "point 0 failed (townships.east.cases_per_day=20000000): ValueError" in result.stderr
+    assert "point 0 failed (townships.east.cases_per_day=20000000): ScenarioError" in result.stderr
     assert (out / "report.html").is_file()
     header = (out / "summary.csv").read_text().splitlines()[0]
     assert header == "point,townships.east.cases_per_day,kpi,mean,ci_low,ci_high,n"

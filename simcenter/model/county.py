@@ -13,7 +13,7 @@ from bisect import bisect_right
 import numpy as np
 import simpy
 
-from ..scenario import schema
+from ..scenario import ScenarioError, schema
 from ..scenario.distributions import Dist, Sampler, make
 from . import citizen
 from .arrivals import DayPlan, day_factors, day_pieces, market_days
@@ -165,7 +165,8 @@ class Model:
         self.towns = [Town(self, i, town_id, town) for i, (town_id, town) in enumerate(s.townships.items())]
         expected = sum(sum(t.expected) for t in self.towns)
         if expected > MAX_ARRIVALS:
-            raise ValueError(f"{expected:,.0f} expected arrivals per replication exceed the limit of {MAX_ARRIVALS:,}")
+            raise ScenarioError([f"{s.name}: townships: at most {MAX_ARRIVALS:,} expected arrivals per replication "
+                                 f"(fewer cases_per_day or a shorter horizon) (got {expected:,.0f})"])
         self.cases: list[citizen.Case] = []
         self.records.windows = [[w.group for w in t.centre.windows] for t in self.towns]
 

@@ -35,6 +35,9 @@ class ScenarioError(Exception):
         super().__init__("\n".join(problems))
         self.problems = problems
 
+    def __reduce__(self):  # raised in a worker process, it arrives with its list of lines
+        return ScenarioError, (self.problems,)
+
 
 def problem(mark: Mark, path: Path_ | str, expected: str, got: Any = None, show_got: bool = True) -> str:
     where = f"{mark[0]}:{mark[1]}:{mark[2]}"
