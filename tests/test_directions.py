@@ -100,7 +100,7 @@ def test_the_status_quo_stays_inside_the_calibration_band():
     """The calibration band of the documented data (docs/data.md), over the default horizon (a
     full year after a 30-day warm-up): mean wait 5-15 min over every served visit, strict one-trip
     0.55-0.70, official 0.70-0.85, and P90 waits above 30 min on market-day mornings."""
-    rows = runner.run(load_scenario("baseline"), 4, jobs=2).kpis
+    rows = runner.run(load_scenario("baseline"), 2, jobs=2).kpis  # a full year each: the band is wide
     mean = {k: np.mean([r[k] for r in rows]) for k in
             ("wait_mean", "one_trip_rate", "one_trip_rate_official", "wait_p90_market_morning")}
     assert 5 <= mean["wait_mean"] <= 15, mean
