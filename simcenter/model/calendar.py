@@ -14,6 +14,8 @@ import datetime as dt
 import math
 from bisect import bisect_right
 
+import numpy as np
+
 DAY = 1440.0
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SPARE_WORKING_DAYS = 400  # working days listed past the horizon, for delays that end beyond it
@@ -73,6 +75,12 @@ class Calendar:
         """W(t): working-day time, frozen on days off."""
         k = self.day_at(t)
         return k + min(max((t - self.day_start[k]) / DAY, 0.0), 1.0)
+
+    def working_days_of(self, times: np.ndarray) -> np.ndarray:
+        """W(t) of many times at once (the same arithmetic as working_days_at)."""
+        starts = np.asarray(self.day_start)
+        k = np.maximum(np.searchsorted(starts, times, side="right") - 1, 0)
+        return k + np.minimum(np.maximum((times - starts[k]) / DAY, 0.0), 1.0)
 
     def add_working_days(self, t: float, days: float) -> float:
         """The clock time at which `days` working days have passed since t."""

@@ -64,30 +64,24 @@ class WentElsewhere(Exception):  # noqa: N818 - a turn of the journey, not an er
 
 class Case:
     __slots__ = ("id", "town", "item", "created", "u", "trips", "visits", "status", "end",
-                 "lead_days", "km", "booked", "handler", "accepting_trip", "county_trips", "matter", "referrals", "out_of_scope",
-                 "accepted", "decided", "decision_days")
+                 "km", "booked", "handler", "accepting_trip", "county_trips", "matter", "referrals", "out_of_scope",
+                 "accepted", "decided")
 
     def __init__(self, id_, town, item, created, u, km, booked, handler):
         self.id, self.town, self.item, self.created, self.u = id_, town, item, created, u
         self.km, self.booked, self.handler = km, booked, handler
         self.trips = self.visits = self.county_trips = self.referrals = 0
-        self.accepting_trip = -1  # trips made when the documents were accepted (-1: never accepted)
+        # trips made when the documents were accepted (-1: never): the official "run at most once"
+        # count is from that trip to the result in hand
+        self.accepting_trip = -1
         self.matter = ()  # further items of a one-matter case
         self.out_of_scope = False
         self.status = 0
         self.end = self.accepted = self.decided = math.nan
-        self.lead_days = self.decision_days = math.nan
 
     def window_minutes(self) -> float:
         """Window time of the complete submission (before any generalist or agent factor)."""
         return self.item.window.ppf1(self.u[OFFSET[Draw.WINDOW]]) + self.item.extra_minutes
-
-    def official_trips(self) -> int:
-        """Trips counted by the official "run at most once" definition: from the trip on which the
-        (complete) documents were accepted to the result in hand; -1 if never accepted."""
-        if self.accepting_trip < 0:
-            return -1
-        return self.trips - max(self.accepting_trip - 1, 0)
 
     def draw(self, purpose: int, n: int = 0) -> float:
         """The case's n-th uniform number for `purpose`."""

@@ -320,18 +320,8 @@ class Model:
                     env.process(citizen.case_journey(self, case))
 
     def close(self, case, status: int) -> None:
-        """The case ends. Lead days (first visit → result in hand) and decision days (the official
-        clock: acceptance → decision, restarted by a re-submission) in fractional working days."""
+        """The case ends (its lead and decision days are computed with the others' at the end)."""
         case.status, case.end = status, self.env.now
-        if status == COMPLETED and not case.out_of_scope:
-            days = self.calendar.working_days_at
-            end = days(case.end)
-            case.lead_days = end - days(case.created)
-            decided, accepted = case.decided, case.accepted
-            if math.isnan(decided) or math.isnan(accepted) or decided == accepted:  # decided at the window
-                case.decision_days = 0.0
-            else:
-                case.decision_days = (end if decided == case.end else days(decided)) - days(accepted)
 
     def run(self) -> Records:
         env, cal = self.env, self.calendar
@@ -350,19 +340,8 @@ class Model:
 
     def _records(self) -> Records:
         r = self.records
-        fixed, kmh = self.behaviour.travel.fixed_minutes, self.behaviour.travel.kmh
-        rows = []  # one tuple per case in CASE_COLUMNS order, transposed once below
-        for case in self.cases:
-            local_trips, to_county, item = case.trips - case.county_trips, case.town.spec.km_to_county, case.item
-            rows.append((
-                case.town.index, item.index, OUT_OF_SCOPE if case.out_of_scope else item.route, case.created,
-                case.status, case.end, case.trips, case.official_trips(), case.visits, case.county_trips,
-                1 + len(case.matter), case.referrals, case.handler, case.booked,
-                local_trips * (fixed + 2 * case.km / kmh * 60) + case.county_trips * (fixed + 2 * to_county / kmh * 60),
-                local_trips * 2 * case.km + case.county_trips * 2 * to_county,
-                case.lead_days, case.decision_days, item.promised_days))
-        if rows:
-            r.cases = dict(zip(CASE_COLUMNS, zip(*rows)))
+        if self.cases:
+            r.cases = self._case_columns()
         for town in self.towns:
             r.absences.extend((town.index, w, a, b) for w, a, b in town.centre.away_log)
         cal = self.calendar
@@ -382,6 +361,40 @@ class Model:
             queue_by_hour=[_queue_by_hour(t.centre) for t in self.towns],
         )
         return r.freeze()
+
+
+    def _case_columns(self) -> dict[str, np.ndarray]:
+        """The cases as CASE_COLUMNS: their attributes gathered in one pass, what derives from them
+        computed over whole columns. Lead days (first visit → result in hand) and decision days
+        (the official clock: acceptance → decision, restarted by a re-submission) are in
+        fractional working days, for completed cases the township could accept."""
+        raw = dict(zip(_CASE_ATTRIBUTES, np.array([
+            (c.town.index, c.item.index, OUT_OF_SCOPE if c.out_of_scope else c.item.route, c.created, c.status,
+             c.end, c.trips, c.accepting_trip, c.visits, c.county_trips, 1 + len(c.matter), c.referrals, c.handler,
+             c.booked, c.item.promised_days, c.km, c.town.spec.km_to_county, c.decided, c.accepted)
+            for c in self.cases], float).T))
+        trips, county_trips, km, to_county = raw["trips"], raw["county_trips"], raw["km"], raw["to_county"]
+        fixed, kmh = self.behaviour.travel.fixed_minutes, self.behaviour.travel.kmh
+        local_trips = trips - county_trips
+        accepting = raw["accepting_trip"]
+        days = self.calendar.working_days_of
+        end, decided, accepted = raw["end"], raw["decided"], raw["accepted"]
+        completed = (raw["status"] == COMPLETED) & (raw["route"] != OUT_OF_SCOPE)
+        at_window = np.isnan(decided) | np.isnan(accepted) | (decided == accepted)
+        columns = {name: raw[name] for name in CASE_COLUMNS if name in raw}
+        columns.update(
+            official_trips=np.where(accepting < 0, -1, trips - np.maximum(accepting - 1, 0)),
+            travel_minutes=local_trips * (fixed + 2 * km / kmh * 60) + county_trips * (fixed + 2 * to_county / kmh * 60),
+            travel_km=local_trips * 2 * km + county_trips * 2 * to_county,
+            lead_days=np.where(completed, days(end) - days(raw["created"]), np.nan),
+            decision_days=np.where(completed, np.where(at_window, 0.0, days(decided) - days(accepted)), np.nan),
+        )
+        return {name: columns[name] for name in CASE_COLUMNS}
+
+
+_CASE_ATTRIBUTES = ("township", "item", "route", "created", "status", "end", "trips", "accepting_trip", "visits",
+                    "county_trips", "matter_items", "referrals", "handler", "booked", "promised_days", "km", "to_county",
+                    "decided", "accepted")
 
 
 def _duty(window, cal) -> float | None:
