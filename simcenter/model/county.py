@@ -322,6 +322,7 @@ class Model:
     def close(self, case, status: int) -> None:
         """The case ends (its lead and decision days are computed with the others' at the end)."""
         case.status, case.end = status, self.env.now
+        case.u = None  # its numbers are spent: a year holds a few hundred thousand closed cases
 
     def run(self) -> Records:
         env, cal = self.env, self.calendar

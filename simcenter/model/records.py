@@ -6,6 +6,7 @@ numpy arrays when it ends. No pandas here: the model knows nothing about tables.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -118,11 +119,13 @@ class Records:
     absences: list[tuple[int, int, float, float]] = field(default_factory=list)  # (township, window, from, to)
     windows: list[list[int]] = field(default_factory=list)  # per township: group index of each window
     meta: RunMeta | None = None
-    visit_rows: list[tuple] = field(default_factory=list)  # one tuple per visit; columns at freeze()
+    # the visits as one flat array of doubles, VISIT_COLUMNS after VISIT_COLUMNS (every field is a
+    # number; codes and counts are exact as doubles): 88 bytes a visit, never scanned by the GC
+    visit_rows: array = field(default_factory=lambda: array("d"))
 
     def visit(self, *row) -> None:
         """(township, case, kind, purpose, cause, arrive, called, done, outcome, window, patience)."""
-        self.visit_rows.append(row)
+        self.visit_rows.extend(row)
 
     def file_opened(self, where: dict, township: int, start: float) -> int:
         """A file enters a back office; its end stays NaN while it is there."""
@@ -137,9 +140,10 @@ class Records:
     def freeze(self) -> Records:
         """Lists → numpy arrays, once, at the end of the run."""
         if self.visit_rows:
-            for name, column in zip(VISIT_COLUMNS, zip(*self.visit_rows)):
-                self.visits[name] = list(column)
-            self.visit_rows = []
+            rows = np.frombuffer(self.visit_rows, float).reshape(-1, len(VISIT_COLUMNS))
+            for j, name in enumerate(VISIT_COLUMNS):
+                self.visits[name] = rows[:, j].copy()
+            self.visit_rows = array("d")
         for table in (self.visits, self.cases, self.township_files, self.county_files):
             for name, values in table.items():
                 table[name] = np.asarray(values, dtype=float if name in _FLOATS else np.int64)
