@@ -26,8 +26,9 @@ class ReviewOffice:
     files waiting for a reviewer: the load checks and queue KPIs.
     """
 
-    def __init__(self, env, calendar, reviewers: float | None, default_minutes: float):
+    def __init__(self, env, calendar, reviewers: float | None, default_minutes: float, until=None):
         self.env, self.calendar = env, calendar
+        self.until = until  # the model's diary: reviews end days later
         self.reviewers, self.default_minutes = reviewers, default_minutes
         self.seats = 0 if reviewers is None else max(1, math.ceil(reviewers))
         self.free_at = [0.0] * self.seats  # a heap: when each reviewer is next free, in open minutes
@@ -52,7 +53,7 @@ class ReviewOffice:
             self._account(env.now, arrived, start, work)
             done = max(ready, cal.after_open_minutes(env.now, start + work - arrived))
         if done > env.now:
-            yield env.timeout(done - env.now)
+            yield self.until(done)
 
     def _account(self, now: float, arrived: float, start: float, work: float) -> None:
         a, b = self._open_window

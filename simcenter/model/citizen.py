@@ -88,11 +88,6 @@ class Case:
         return self.u[OFFSET[purpose] + n] if n < SLOTS[purpose] else self.town.spare()
 
 
-def until(env, t: float):
-    """A timeout to clock time t (never negative: t may equal now up to rounding)."""
-    return env.timeout(max(t - env.now, 0.0))
-
-
 # ------------------------------------------------------------------------------ the journey
 
 
@@ -119,7 +114,7 @@ def case_journey(m: Model, case: Case):
             yield from mobile_service(m, case)
             return
         if case.handler == AGENT_VISITS:  # the agent takes the file on the village's next round
-            yield until(m.env, m.agent_round(case, m.env.now))
+            yield m.until(m.agent_round(case, m.env.now))
         accepted = yield from hand_in_documents(m, case)
         if not accepted:
             m.close(case, DROPPED)
@@ -218,9 +213,9 @@ def township_decision(m: Model, case: Case):
         passes += 1
     if item.signoffs:  # a joint review, settled at the next meeting where meetings are held
         reviewed = m.calendar.add_working_days(env.now, m.joint_review.ppf1(case.draw(Draw.SIGNOFF)))
-        yield until(env, m.meetings.next_meeting(reviewed))
+        yield m.until(m.meetings.next_meeting(reviewed))
     if case.draw(Draw.RECHECK) < item.recheck_prob:
-        yield until(env, m.calendar.add_working_days(env.now, item.recheck.ppf1(case.draw(Draw.RECHECK, 1))))
+        yield m.until(m.calendar.add_working_days(env.now, item.recheck.ppf1(case.draw(Draw.RECHECK, 1))))
     case.decided = env.now
     m.records.file_closed(files, index, env.now)
 
@@ -236,18 +231,18 @@ def county_decision(m: Model, case: Case):
         go_to_county(case, 1)
     while True:
         index = records.file_opened(records.county_files, case.town.index, env.now)
-        yield until(env, m.shuttle.arrival(env.now))
+        yield m.until(m.shuttle.arrival(env.now))
         yield from m.departments[item.department].review(item.lead.ppf1(case.draw(Draw.LEAD, passes)), item.review_minutes)
         if case.draw(Draw.SUPPLEMENT_NEEDED, passes) >= county.supplement_prob:
             break
-        yield until(env, m.shuttle.arrival(env.now))  # the file comes back
+        yield m.until(m.shuttle.arrival(env.now))  # the file comes back
         records.file_closed(records.county_files, index, env.now)
         yield from supplement(m, case, passes)
         passes += 1
     if item.signoffs:
         durations = [m.signoff.ppf1(case.draw(Draw.SIGNOFF, j)) for j in range(len(item.signoffs))]
         done = m.calendar.add_working_days(env.now, signoff_days(durations, county.signoff_mode))
-        yield until(env, m.meetings.next_meeting(done))
+        yield m.until(m.meetings.next_meeting(done))
     case.decided = env.now
     return index
 
@@ -264,15 +259,15 @@ def receive_result(m: Model, case: Case, county_file: int | None):
     env, item = m.env, case.item
     if county_file is not None:
         if item.pickup:  # the certificate travels back to the township
-            yield until(env, m.shuttle.arrival(env.now))
+            yield m.until(m.shuttle.arrival(env.now))
         m.records.file_closed(m.records.county_files, county_file, env.now)
     if not item.pickup:
         return
     if case.handler == AGENT_VISITS:  # the agent brings it on the next round
-        yield until(env, m.agent_round(case, env.now))
+        yield m.until(m.agent_round(case, env.now))
         return
     if case.draw(Draw.MAIL) < m.behaviour.mail_share:
-        yield until(env, m.calendar.add_working_days(env.now, m.mail_days))
+        yield m.until(m.calendar.add_working_days(env.now, m.mail_days))
         return
     yield from come_back(m, case, m.pickup_after.ppf1(case.draw(Draw.PICKUP_DAYS)))
     yield from visit(m, case, PICKUP, PICKUP_TRIP, m.pickup_minutes.ppf1(case.draw(Draw.PICKUP_MINUTES)),
@@ -281,7 +276,7 @@ def receive_result(m: Model, case: Case, county_file: int | None):
 
 def mobile_service(m: Model, case: Case):
     """The mobile team handles the item in the village on its next round: no trip."""
-    yield until(m.env, m.mobile_round(case, m.env.now))
+    yield m.until(m.mobile_round(case, m.env.now))
     case.accepted = case.decided = m.env.now
     case.accepting_trip = 0
     m.close(case, COMPLETED)
@@ -361,8 +356,8 @@ def come_back(m: Model, case: Case, days: float):
     """Process: go home and return on a later working day (agents: on their next round)."""
     cal = m.calendar
     if case.handler == AGENT_VISITS:
-        yield until(m.env, m.agent_round(case, m.env.now))
+        yield m.until(m.agent_round(case, m.env.now))
         return
     day = min(cal.day_at(m.env.now) + max(1, math.ceil(days)), len(cal.day_start) - 1)
     t = case.town.plan.time_of_day(cal.day_start[day], case.draw(Draw.RETURN_TIME, case.visits - 1))
-    yield until(m.env, t)
+    yield m.until(t)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_right
+from functools import partial
 
 import numpy as np
 import simpy
@@ -20,6 +21,7 @@ from .arrivals import DayPlan, day_factors, day_pieces, market_days
 from .backoffice import Meetings, ReviewOffice, Shuttle
 from .calendar import Calendar
 from .centre import Centre, Window
+from .diary import Arrival, Diary
 from .records import CASE_COLUMNS, COMPLETED, COUNTY, IMMEDIATE, OUT_OF_SCOPE, TOWNSHIP, Records, RunMeta
 from .streams import Stream, generator, stream_id
 
@@ -76,7 +78,7 @@ class Town:
         self.spare = Sampler(_UNIFORM, generator(seed, rep, stream_id(Stream.SPARE, index)))
         self.consult = Sampler(_UNIFORM, generator(seed, rep, stream_id(Stream.CONSULTATIONS, index)))
         self.office = ReviewOffice(m.env, m.calendar, town.reviewers if town.reviewers > 0 else None,
-                                   m.calendar.open_per_day / s.staffing.reviews_per_day)
+                                   m.calendar.open_per_day / s.staffing.reviews_per_day, m.until)
         self.mean_km = town.km_to_centre
         factors = day_factors(s, m.calendar, town, m.mix_factor)
         visits_per_case = 1 + s.demand.consult_share
@@ -126,6 +128,7 @@ class Model:
         s = self.scenario = scenario
         self.seed, self.replication = s.seed, replication
         self.env = simpy.Environment()
+        self.until = Diary(self.env).until  # until(t): an event at clock time t, maybe days ahead
         self.calendar = Calendar(s.calendar, s.horizon)
         self.records = Records()
         self.behaviour, self.county = s.behaviour, s.county
@@ -136,7 +139,7 @@ class Model:
         self.items = [ItemSpec(i, item_id, item, dept_ids.index(item.department), s.service.forward_entry_minutes)
                       for i, (item_id, item) in enumerate(s.items.items())]
         self.departments = [ReviewOffice(self.env, self.calendar, d.county_reviewers,
-                                         self.calendar.open_per_day / s.county.reviews_per_day)
+                                         self.calendar.open_per_day / s.county.reviews_per_day, self.until)
                             for d in s.departments.values()]
         self.shuttle = Shuttle(self.calendar, s.county)
         self._item_mix()
@@ -285,12 +288,33 @@ class Model:
 
     # -- processes -----------------------------------------------------------------------
     def arrivals(self, town: Town):
-        """Process: the township's citizens, day by day.
+        """Process: opens the township's door when the simulation starts; from then on each
+        arrival lets the next citizen in (one pending arrival per township, no process waking
+        up for each citizen)."""
+        self._let_in(town, self._comers(town))
+        yield from ()
+
+    def _let_in(self, town: Town, comers) -> None:
+        """Schedule the township's next citizen: their arrival starts their journey."""
+        for t, who in comers:
+            journey = citizen.consultation(self, town, *who) if isinstance(who, tuple) else citizen.case_journey(self, who)
+            Arrival(self.env, journey, max(t - self.env.now, 0.0), partial(self._arrived, town, comers, who))
+            return
+
+    def _arrived(self, town: Town, comers, who, _event) -> None:
+        if not isinstance(who, tuple):
+            who.id = len(self.cases)
+            self.cases.append(who)
+        self._let_in(town, comers)
+
+    def _comers(self, town: Town):
+        """The township's citizens, day by day, in the order they come: (time of the first
+        visit, a case or a consultation's (minutes, patience)).
 
         Case draws are taken in the order of natural arrival, so a booking that moves a citizen
         to another time of day leaves everyone else's numbers unchanged.
         """
-        env, cal = self.env, self.calendar
+        cal = self.calendar
         for k in range(cal.n_days):
             times = town.plan.arrivals(cal.day_start[k], town.expected[k], town.market[k])
             if not times:
@@ -299,7 +323,7 @@ class Model:
                 times = town.move_to_lunch(times, cal.day_start[k])
             consults = (town.plan.rng.random(len(times)) < town.consult_share).tolist()
             month_cum = self.item_cum[cal.dates[k].month]
-            comers = []  # (time of the first visit, natural order, case or a consultation's (minutes, patience))
+            comers = []  # (time, natural order, case or consultation)
             for n, (t, consult) in enumerate(zip(times, consults)):
                 if consult:  # its numbers drawn now, in natural order, like a case's
                     comers.append((t, n, (self.consult_minutes.ppf1(town.consult()), self.patience(town.consult()))))
@@ -310,14 +334,8 @@ class Model:
                 comers.append((case.created, n, case))
             if self.appointments or town.lunch_share:  # some citizens come at another time of day
                 comers.sort(key=lambda c: (c[0], c[1]))
-            for t, _, case in comers:
-                yield env.timeout(max(t - env.now, 0.0))
-                if isinstance(case, tuple):
-                    env.process(citizen.consultation(self, town, *case))
-                else:
-                    case.id = len(self.cases)
-                    self.cases.append(case)
-                    env.process(citizen.case_journey(self, case))
+            for t, _, who in comers:
+                yield t, who
 
     def close(self, case, status: int) -> None:
         """The case ends (its lead and decision days are computed with the others' at the end)."""

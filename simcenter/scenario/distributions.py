@@ -13,10 +13,17 @@ from bisect import bisect_right
 from statistics import NormalDist
 
 import numpy as np
-from scipy import special
 
 BLOCK = 1024
 _NORMAL = NormalDist()
+
+
+def _special():
+    """scipy.special, imported when a distribution first needs it (a third of a second of
+    imports that exponential, triangular and empirical times never use)."""
+    from scipy import special
+
+    return special
 
 
 class Dist:
@@ -29,6 +36,7 @@ class Dist:
         self.cap = 1.0 if spec.max is None else self._cdf(spec.max)
         if self.cap <= 0:
             raise ValueError(f"max {spec.max} leaves nothing to draw")
+        self.ppf1 = self._scalar_ppf()  # ppf1(u): the scalar inverse distribution function
 
     # -- parameters -----------------------------------------------------------------------
     def _setup(self, s) -> None:
@@ -54,9 +62,9 @@ class Dist:
         if k == "exponential":
             return -math.expm1(-x / s.mean)
         if k == "lognormal":
-            return float(special.ndtr((math.log(x) - self.mu) / self.sigma))
+            return float(_special().ndtr((math.log(x) - self.mu) / self.sigma))
         if k in ("gamma", "erlang"):
-            return float(special.gammainc(self.shape, x / self.scale))
+            return float(_special().gammainc(self.shape, x / self.scale))
         if k == "triangular":
             a, c, b = s.low, s.mode, s.high
             if x <= a:
@@ -79,9 +87,9 @@ class Dist:
         if k == "exponential":
             return -s.mean * np.log1p(-u)
         if k == "lognormal":
-            return np.exp(self.mu + self.sigma * special.ndtri(u))
+            return np.exp(self.mu + self.sigma * _special().ndtri(u))
         if k in ("gamma", "erlang"):
-            return special.gammaincinv(self.shape, u) * self.scale
+            return _special().gammaincinv(self.shape, u) * self.scale
         if k == "triangular":
             a, c, b = s.low, s.mode, s.high
             split = (c - a) / (b - a)
@@ -92,26 +100,41 @@ class Dist:
             return np.full_like(u, s.value)
         return self.values[np.minimum(np.searchsorted(self.cum, u, side="right"), len(self.values) - 1)]
 
-    def ppf1(self, u: float) -> float:
-        """Scalar inverse distribution function: pure-Python math on the hot path."""
-        u *= self.cap
-        s, k = self.spec, self.kind
+    def _scalar_ppf(self):
+        """The scalar inverse distribution function as a closure over its constants: called a
+        few times per visit, so no attribute lookups and no test of the kind per call."""
+        s, k, cap = self.spec, self.kind, self.cap
         if k == "exponential":
-            return -s.mean * math.log1p(-u)
+            minus_mean, log1p = -s.mean, math.log1p
+            return lambda u: minus_mean * log1p(-u * cap)
         if k == "lognormal":
-            return math.exp(self.mu + self.sigma * _NORMAL.inv_cdf(min(max(u, 1e-300), 1 - 1e-16)))
+            mu, sigma, exp, inv = self.mu, self.sigma, math.exp, _NORMAL.inv_cdf
+            return lambda u: exp(mu + sigma * inv(min(max(u * cap, 1e-300), 1 - 1e-16)))
         if k == "triangular":
-            a, c, b = s.low, s.mode, s.high
-            if u < (c - a) / (b - a):
-                return a + math.sqrt(u * (b - a) * (c - a))
-            return b - math.sqrt((1 - u) * (b - a) * (b - c))
+            a, c, b, sqrt = s.low, s.mode, s.high, math.sqrt
+            split = (c - a) / (b - a)
+            return lambda u: (a + sqrt(u * cap * (b - a) * (c - a)) if u * cap < split
+                              else b - sqrt((1 - u * cap) * (b - a) * (b - c)))
         if k == "uniform":
-            return s.low + u * (s.high - s.low)
+            low, width = s.low, s.high - s.low
+            return lambda u: low + u * cap * width
         if k == "constant":
-            return s.value
+            value = s.value
+            return lambda u: value
         if k == "empirical":
-            return self.values_list[min(bisect_right(self.cum_list, u), len(self.values_list) - 1)]
-        return float(special.gammaincinv(self.shape, u)) * self.scale
+            values, cum, last = self.values_list, self.cum_list, len(self.values_list) - 1
+            return lambda u: values[min(bisect_right(cum, u * cap), last)]
+        shape, scale = self.shape, self.scale
+        return lambda u: float(_special().gammaincinv(shape, u * cap)) * scale
+
+    def __getstate__(self):  # the closure is rebuilt, not pickled
+        state = self.__dict__.copy()
+        del state["ppf1"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.ppf1 = self._scalar_ppf()
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return self.ppf(rng.random(n))

@@ -1,0 +1,70 @@
+"""Waits that end on a later day, kept out of SimPy's event queue until that day begins.
+
+A county-year has thousands of cases waiting days or weeks at once: to come back, for the
+shuttle, for a review, for sign-offs. As timeouts they would all sit in SimPy's event heap,
+and every event of every day would pay for a heap that deep (a sixth of a county-year's run
+time went to popping it). The diary keeps each such wait in a list for its day and hands the
+day's list to SimPy at midnight, in the order the waits were written, so waits ending at the
+same moment keep the order they would have had as timeouts.
+"""
+
+from __future__ import annotations
+
+from simpy.events import NORMAL, Event, Process, Timeout
+
+DAY = 1440.0
+
+
+class Wait(Event):
+    """A timeout to clock time `at` that SimPy schedules only on the day of `at`.
+
+    Like SimPy's Timeout it is triggered (ok, no value) when created; it is processed at `at`.
+    """
+
+    def __init__(self, env, at: float):
+        self.env, self.callbacks, self.at = env, [], at
+        self._ok, self._value = True, None  # what Timeout.__init__ sets, without scheduling
+
+
+class Diary:
+    def __init__(self, env):
+        self.env = env
+        self.midnight = DAY  # the next midnight: waits ending before it go to SimPy at once
+        self.days: dict[int, list[Wait]] = {}
+        env.process(self._midnights())
+
+    def until(self, t: float):
+        """An event processed at clock time t (at once if t is not after now)."""
+        env = self.env
+        if t < self.midnight:
+            return env.timeout(max(t - env.now, 0.0))
+        wait = Wait(env, t)
+        day = int(t // DAY)
+        waits = self.days.get(day)
+        if waits is None:
+            self.days[day] = [wait]
+        else:
+            waits.append(wait)
+        return wait
+
+    def _midnights(self):
+        """Process: at each midnight, the day's waits join SimPy's queue (at their exact times:
+        midnight + (t − midnight) is t for t within the day)."""
+        env = self.env
+        while True:
+            yield env.timeout(self.midnight - env.now)
+            day = int(self.midnight // DAY)
+            self.midnight += DAY
+            for wait in self.days.pop(day, ()):
+                env.schedule(wait, NORMAL, wait.at - env.now)
+
+
+class Arrival(Process):
+    """A process that starts `delay` minutes from now: SimPy's Process whose first event is a
+    Timeout instead of its Initialize, so that a citizen's arrival and the start of their
+    journey are one event. `arrived(event)` is called first, then the journey starts."""
+
+    def __init__(self, env, generator, delay: float, arrived):
+        self.env, self.callbacks, self._generator = env, [], generator
+        self._target = Timeout(env, delay)
+        self._target.callbacks += (arrived, self._resume)
