@@ -315,36 +315,29 @@ def queue_and_serve(m: Model, town: Town, kind: int, case_id: int, purpose: int,
     """Process: one visit at the hall. True if the citizen was served, False if they balked or
     reneged, None if the hall closed before calling them."""
     env, centre = m.env, town.centre
-    arrive = env.now
-    patience_or_nan = math.nan if patience is None else patience
-
-    def ended(outcome: int, called: float = math.nan, window: int = -1) -> None:
-        m.records.visit(town.index, case_id, kind, purpose, cause, arrive, called, env.now, outcome, window,
-                        patience_or_nan)
-
+    arrive, called, window = env.now, math.nan, -1
     ticket = centre.take_ticket(kind, booked, may_balk)
     if ticket is None:
-        ended(BALKED)
-        return False
-    if ticket.called is None:  # a free window took it at once
-        window = ticket.window
+        outcome = BALKED
     else:
-        if patience is not None and not ticket.called.triggered:  # a standby window may have called it
-            # patience counts open minutes; if it runs out first the centre hands back Call.RENEGED
-            timer = env.timeout(m.calendar.after_open_minutes(arrive, patience) - arrive)
-            timer.callbacks.append(partial(centre.renege, ticket))
-        window = yield ticket.called
-        if window == Call.RENEGED:
-            ended(RENEGED)
-            return False
-        if window == Call.SENT_HOME:  # not the citizen's choice: always comes back
-            ended(SENT_HOME)
-            return None
-    called = env.now
-    yield env.timeout(minutes * centre.windows[window].factor)
-    centre.window_done(window)
-    ended(SERVED, called, window)
-    return True
+        window = ticket.window  # a free window took it at once, else wait for a call
+        if ticket.called is not None:
+            if patience is not None and not ticket.called.triggered:  # a standby window may have called it
+                # patience counts open minutes; if it runs out first the centre hands back Call.RENEGED
+                timer = env.timeout(m.calendar.after_open_minutes(arrive, patience) - arrive)
+                timer.callbacks.append(partial(centre.renege, ticket))
+            window = yield ticket.called
+        if window >= 0:
+            called = env.now
+            yield env.timeout(minutes * centre.windows[window].factor)
+            centre.window_done(window)
+            outcome = SERVED
+        else:
+            outcome, window = (RENEGED if window == Call.RENEGED else SENT_HOME), -1
+    m.records.visit(town.index, case_id, kind, purpose, cause, arrive, called, env.now, outcome, window,
+                    math.nan if patience is None else patience)
+    # being sent home at closing is not the citizen's choice: they always come back
+    return True if outcome == SERVED else None if outcome == SENT_HOME else False
 
 
 def consultation(m: Model, town: Town, minutes: float, patience):

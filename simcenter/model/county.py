@@ -10,6 +10,8 @@ import math
 from array import array
 from bisect import bisect_right
 from functools import partial
+from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 import simpy
@@ -381,17 +383,19 @@ class Model:
         )
         return r.freeze()
 
-
     def _case_columns(self) -> dict[str, np.ndarray]:
         """The cases as CASE_COLUMNS: their attributes gathered in one pass, what derives from them
         computed over whole columns. Lead days (first visit → result in hand) and decision days
         (the official clock: acceptance → decision, restarted by a re-submission) are in
         fractional working days, for completed cases the township could accept."""
-        raw = dict(zip(_CASE_ATTRIBUTES, np.array([
-            (c.town.index, c.item.index, OUT_OF_SCOPE if c.out_of_scope else c.item.route, c.created, c.status,
-             c.end, c.trips, c.accepting_trip, c.visits, c.county_trips, 1 + len(c.matter), c.referrals, c.handler,
-             c.booked, c.item.promised_days, c.km, c.town.spec.km_to_county, c.decided, c.accepted)
-            for c in self.cases], float).T))
+        cases, n = self.cases, len(self.cases)
+        flat = np.fromiter(chain.from_iterable(map(_CASE_ATTRIBUTES, cases)), float, n * len(_CASE_NAMES))
+        raw = dict(zip(_CASE_NAMES, flat.reshape(n, -1).T.copy()))  # a contiguous column each
+        raw["matter_items"] = 1 + np.fromiter(map(len, map(attrgetter("matter"), cases)), float, n)
+        item, township = raw["item"].astype(np.int64), raw["township"].astype(np.int64)
+        raw["route"] = np.where(raw["out_of_scope"] > 0, OUT_OF_SCOPE, np.array([i.route for i in self.items], float)[item])
+        raw["promised_days"] = np.array([i.promised_days for i in self.items], float)[item]
+        raw["to_county"] = np.array([t.spec.km_to_county for t in self.towns], float)[township]
         trips, county_trips, km, to_county = raw["trips"], raw["county_trips"], raw["km"], raw["to_county"]
         fixed, kmh = self.behaviour.travel.fixed_minutes, self.behaviour.travel.kmh
         local_trips = trips - county_trips
@@ -411,9 +415,12 @@ class Model:
         return {name: columns[name] for name in CASE_COLUMNS}
 
 
-_CASE_ATTRIBUTES = ("township", "item", "route", "created", "status", "end", "trips", "accepting_trip", "visits",
-                    "county_trips", "matter_items", "referrals", "handler", "booked", "promised_days", "km", "to_county",
-                    "decided", "accepted")
+# a case's own numbers, gathered in C (attrgetter) into one flat array: route, promised days,
+# the distance to the county and the number of matter items follow from the item and township
+_CASE_NAMES = ("township", "item", "out_of_scope", "created", "status", "end", "trips", "accepting_trip", "visits",
+               "county_trips", "referrals", "handler", "booked", "km", "decided", "accepted")
+_CASE_ATTRIBUTES = attrgetter(*("town.index" if name == "township" else "item.index" if name == "item" else name
+                                for name in _CASE_NAMES))
 
 
 def _duty(window, cal) -> float | None:
