@@ -19,16 +19,15 @@ class ReviewOffice:
     open time only, and a file's work is known when it arrives, so the office is a FIFO
     multi-server queue that needs no event of its own: each reviewer's next free moment (in
     open minutes) is kept in a heap and a new file takes the earliest one (Lindley's recursion
-    for c servers). The file's decision is one timeout, at the later of the reviewer finishing
-    and the lead time.
+    for c servers). The file's decision is at the later of the reviewer finishing and the lead
+    time, known when the file arrives.
 
     Over the measurement window it also keeps the reviewers' busy time and the time-integral of
     files waiting for a reviewer: the load checks and queue KPIs.
     """
 
-    def __init__(self, env, calendar, reviewers: float | None, default_minutes: float, until=None):
-        self.env, self.calendar = env, calendar
-        self.until = until  # the model's diary: reviews end days later
+    def __init__(self, calendar, reviewers: float | None, default_minutes: float):
+        self.calendar = calendar
         self.reviewers, self.default_minutes = reviewers, default_minutes
         self.seats = 0 if reviewers is None else max(1, math.ceil(reviewers))
         self.free_at = [0.0] * self.seats  # a heap: when each reviewer is next free, in open minutes
@@ -41,19 +40,19 @@ class ReviewOffice:
         self._open_window = (calendar.open_minutes_at(calendar.warmup_end),
                              calendar.open_minutes_at(calendar.arrivals_end))
 
-    def review(self, lead_days: float, work_minutes: float | None = None):
-        """Process: decide a file; returns when both its lead time and the reviewer's work are done."""
-        env, cal = self.env, self.calendar
-        done = ready = cal.add_working_days(env.now, lead_days)
+    def decision(self, arrive: float, lead_days: float, work_minutes: float | None = None) -> float:
+        """When a file arriving at clock time `arrive` (not before now; files must be given in the
+        order they arrive) is decided: both its lead time and the reviewer's work are done."""
+        cal = self.calendar
+        done = ready = cal.add_working_days(arrive, lead_days)
         if self.seats:
             work = (self.default_minutes if work_minutes is None else work_minutes) * self.slowdown
-            arrived = cal.open_minutes_at(env.now)
+            arrived = cal.open_minutes_at(arrive)
             start = max(arrived, heapq.heappop(self.free_at))
             heapq.heappush(self.free_at, start + work)
-            self._account(env.now, arrived, start, work)
-            done = max(ready, cal.after_open_minutes(env.now, start + work - arrived))
-        if done > env.now:
-            yield self.until(done)
+            self._account(arrive, arrived, start, work)
+            done = max(ready, cal.after_open_minutes(arrive, start + work - arrived))
+        return done
 
     def _account(self, now: float, arrived: float, start: float, work: float) -> None:
         a, b = self._open_window

@@ -124,8 +124,6 @@ def case_journey(m: Model, case: Case):
             yield from township_decision(m, case)
         elif route == COUNTY:
             county_file = yield from county_decision(m, case)
-        else:
-            case.decided = m.env.now
         yield from receive_result(m, case, county_file)
         m.close(case, COMPLETED)
     except WentElsewhere:
@@ -205,17 +203,21 @@ def township_decision(m: Model, case: Case):
     env, item, files = m.env, case.item, m.records.township_files
     index = m.records.file_opened(files, case.town.index, env.now)
     passes = 0
-    while True:
-        yield from case.town.office.review(item.township_lead.ppf1(case.draw(Draw.LEAD, passes)), item.review_minutes)
+    while True:  # the decision time is known when the file is handed over (see county_decision)
+        decided = case.town.office.decision(env.now, item.township_lead.ppf1(case.draw(Draw.LEAD, passes)),
+                                            item.review_minutes)
         if case.draw(Draw.SUPPLEMENT_NEEDED, passes) >= m.township_supplement_prob:
             break
+        yield m.until(decided)
         yield from supplement(m, case, passes)
         passes += 1
     if item.signoffs:  # a joint review, settled at the next meeting where meetings are held
-        reviewed = m.calendar.add_working_days(env.now, m.joint_review.ppf1(case.draw(Draw.SIGNOFF)))
-        yield m.until(m.meetings.next_meeting(reviewed))
+        reviewed = m.calendar.add_working_days(decided, m.joint_review.ppf1(case.draw(Draw.SIGNOFF)))
+        decided = m.meetings.next_meeting(reviewed)
     if case.draw(Draw.RECHECK) < item.recheck_prob:
-        yield m.until(m.calendar.add_working_days(env.now, item.recheck.ppf1(case.draw(Draw.RECHECK, 1))))
+        decided = m.calendar.add_working_days(decided, item.recheck.ppf1(case.draw(Draw.RECHECK, 1)))
+    if decided > env.now:
+        yield m.until(decided)
     case.decided = env.now
     m.records.file_closed(files, index, env.now)
 
@@ -223,28 +225,30 @@ def township_decision(m: Model, case: Case):
 def county_decision(m: Model, case: Case):
     """Shuttle to the county, review, maybe back for supplements, then the sign-offs.
 
-    Returns the county backlog entry of the file's last pass, closed when the result is out.
+    A file's trip and review involve nothing the citizen does, and files reach the county in
+    the order they leave: when it leaves, its decision time is known. Returns the county
+    backlog entry of the file's last pass (closed when the result is out) and that time.
     """
     env, item, county, records = m.env, case.item, m.county, m.records
+    office = m.departments[item.department]
     passes = 0
     if case.draw(Draw.IN_PERSON) < county.in_person_prob:  # a signature or inspection at the county
         go_to_county(case, 1)
     while True:
         index = records.file_opened(records.county_files, case.town.index, env.now)
-        yield m.until(m.shuttle.arrival(env.now))
-        yield from m.departments[item.department].review(item.lead.ppf1(case.draw(Draw.LEAD, passes)), item.review_minutes)
+        decided = office.decision(m.shuttle.arrival(env.now), item.lead.ppf1(case.draw(Draw.LEAD, passes)),
+                                  item.review_minutes)
         if case.draw(Draw.SUPPLEMENT_NEEDED, passes) >= county.supplement_prob:
             break
-        yield m.until(m.shuttle.arrival(env.now))  # the file comes back
+        yield m.until(m.shuttle.arrival(decided))  # the file comes back
         records.file_closed(records.county_files, index, env.now)
         yield from supplement(m, case, passes)
         passes += 1
     if item.signoffs:
         durations = [m.signoff.ppf1(case.draw(Draw.SIGNOFF, j)) for j in range(len(item.signoffs))]
-        done = m.calendar.add_working_days(env.now, signoff_days(durations, county.signoff_mode))
-        yield m.until(m.meetings.next_meeting(done))
-    case.decided = env.now
-    return index
+        decided = m.meetings.next_meeting(m.calendar.add_working_days(decided, signoff_days(durations,
+                                                                                            county.signoff_mode)))
+    return index, decided
 
 
 def supplement(m: Model, case: Case, passes: int):
@@ -255,12 +259,18 @@ def supplement(m: Model, case: Case, passes: int):
     case.accepted = m.env.now
 
 
-def receive_result(m: Model, case: Case, county_file: int | None):
+def receive_result(m: Model, case: Case, county_file: tuple[int, float] | None):
+    """The result reaches the citizen: a county decision once it is taken (and, for a
+    certificate, once the shuttle has brought it back), then by agent, mail or a pickup trip."""
     env, item = m.env, case.item
     if county_file is not None:
-        if item.pickup:  # the certificate travels back to the township
-            yield m.until(m.shuttle.arrival(env.now))
-        m.records.file_closed(m.records.county_files, county_file, env.now)
+        index, decided = county_file
+        out = m.shuttle.arrival(decided) if item.pickup else decided  # a certificate travels back
+        yield m.until(out)
+        case.decided = decided
+        m.records.file_closed(m.records.county_files, index, env.now)
+    else:
+        case.decided = env.now
     if not item.pickup:
         return
     if case.handler == AGENT_VISITS:  # the agent brings it on the next round
@@ -334,8 +344,8 @@ def queue_and_serve(m: Model, town: Town, kind: int, case_id: int, purpose: int,
             outcome = SERVED
         else:
             outcome, window = (RENEGED if window == Call.RENEGED else SENT_HOME), -1
-    m.records.visit(town.index, case_id, kind, purpose, cause, arrive, called, env.now, outcome, window,
-                    math.nan if patience is None else patience)
+    m.records.visit((town.index, case_id, kind, purpose, cause, arrive, called, env.now, outcome, window,
+                     math.nan if patience is None else patience))
     # being sent home at closing is not the citizen's choice: they always come back
     return True if outcome == SERVED else None if outcome == SENT_HOME else False
 

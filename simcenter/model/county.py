@@ -79,8 +79,8 @@ class Town:
         self._rows: list[array] = []
         self.spare = Sampler(_UNIFORM, generator(seed, rep, stream_id(Stream.SPARE, index)))
         self.consult = Sampler(_UNIFORM, generator(seed, rep, stream_id(Stream.CONSULTATIONS, index)))
-        self.office = ReviewOffice(m.env, m.calendar, town.reviewers if town.reviewers > 0 else None,
-                                   m.calendar.open_per_day / s.staffing.reviews_per_day, m.until)
+        self.office = ReviewOffice(m.calendar, town.reviewers if town.reviewers > 0 else None,
+                                   m.calendar.open_per_day / s.staffing.reviews_per_day)
         self.mean_km = town.km_to_centre
         factors = day_factors(s, m.calendar, town, m.mix_factor)
         visits_per_case = 1 + s.demand.consult_share
@@ -140,8 +140,8 @@ class Model:
         dept_ids = list(s.departments)
         self.items = [ItemSpec(i, item_id, item, dept_ids.index(item.department), s.service.forward_entry_minutes)
                       for i, (item_id, item) in enumerate(s.items.items())]
-        self.departments = [ReviewOffice(self.env, self.calendar, d.county_reviewers,
-                                         self.calendar.open_per_day / s.county.reviews_per_day, self.until)
+        self.departments = [ReviewOffice(self.calendar, d.county_reviewers,
+                                         self.calendar.open_per_day / s.county.reviews_per_day)
                             for d in s.departments.values()]
         self.shuttle = Shuttle(self.calendar, s.county)
         self._item_mix()

@@ -123,9 +123,10 @@ class Records:
     # number; codes and counts are exact as doubles): 88 bytes a visit, never scanned by the GC
     visit_rows: array = field(default_factory=lambda: array("d"))
 
-    def visit(self, *row) -> None:
-        """(township, case, kind, purpose, cause, arrive, called, done, outcome, window, patience)."""
-        self.visit_rows.extend(row)
+    def __post_init__(self):
+        # visit((township, case, kind, purpose, cause, arrive, called, done, outcome, window, patience)):
+        # the array's own extend, called once per visit with no Python frame of ours
+        self.visit = self.visit_rows.extend
 
     def file_opened(self, where: dict, township: int, start: float) -> int:
         """A file enters a back office; its end stays NaN while it is there."""
@@ -144,6 +145,7 @@ class Records:
             for j, name in enumerate(VISIT_COLUMNS):
                 self.visits[name] = rows[:, j].copy()
             self.visit_rows = array("d")
+            self.visit = self.visit_rows.extend  # let go of the old rows
         for table in (self.visits, self.cases, self.township_files, self.county_files):
             for name, values in table.items():
                 table[name] = np.asarray(values, dtype=float if name in _FLOATS else np.int64)
