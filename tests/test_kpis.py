@@ -32,7 +32,7 @@ def build(visits=(), cases=(), township_files=(), county_files=(), **meta) -> Re
                       "called": NAN, "done": NAN, "outcome": SERVED, "window": 0, "patience": NAN}
     for v in visits:
         row = {**visit_defaults, **v}
-        r.visit(*(row[c] for c in VISIT_COLUMNS))
+        r.visit(tuple(row[c] for c in VISIT_COLUMNS))
     case_defaults = {"township": 0, "item": 0, "route": IMMEDIATE, "created": W + 500, "status": COMPLETED,
                      "end": W + 600, "trips": 1, "official_trips": 1, "visits": 1, "county_trips": 0,
                      "matter_items": 1, "referrals": 0, "handler": 0, "booked": 0, "travel_minutes": 0.0,
