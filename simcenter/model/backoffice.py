@@ -44,6 +44,8 @@ class ReviewOffice:
         """When a file arriving at clock time `arrive` (not before now; files must be given in the
         order they arrive) is decided: both its lead time and the reviewer's work are done."""
         cal = self.calendar
+        if arrive >= cal.end:  # it reaches the office after the run: it takes no reviewer's time
+            return math.inf
         done = ready = cal.add_working_days(arrive, lead_days)
         if self.seats:
             work = (self.default_minutes if work_minutes is None else work_minutes) * self.slowdown
@@ -83,17 +85,16 @@ class Shuttle:
         if self.electronic:
             return t
         cal = self.calendar
-        k = cal.day_at(t)
+        k, last = cal.day_at(t), len(cal.day_start) - 1
         if t > cal.closing_of_day(k):
             k += 1
-        while self.days is not None and cal.weekday(k) not in self.days:
+        while k <= last and self.days is not None and cal.weekday(k) not in self.days:
             k += 1
-        return max(t, cal.closing_of_day(k))
+        return max(t, cal.closing_of_day(k)) if k <= last else math.inf  # inf: not within the run
 
     def arrival(self, t: float) -> float:
         """When a file ready to leave at t arrives at the other end."""
-        leaves = self.departure(t)
-        return self.calendar.add_working_days(leaves, self.transit_days)
+        return self.calendar.add_working_days(self.departure(t), self.transit_days)
 
 
 class Meetings:
@@ -107,6 +108,8 @@ class Meetings:
         if self.every is None:
             return t
         cal = self.calendar
+        if t >= cal.end:
+            return t
         k = cal.day_at(t)
         while k % self.every or cal.closing_of_day(k) < t:
             k += 1

@@ -84,7 +84,7 @@ class Calendar:
 
     def add_working_days(self, t: float, days: float) -> float:
         """The clock time at which `days` working days have passed since t."""
-        if days <= 0:
+        if days <= 0 or t >= self.end:  # beyond the run: never reached, whatever it is
             return t
         w = self.working_days_at(t) + days
         k = min(int(w), len(self.day_start) - 1)

@@ -130,8 +130,8 @@ class Model:
         s = self.scenario = scenario
         self.seed, self.replication = s.seed, replication
         self.env = simpy.Environment()
-        self.until = Diary(self.env).until  # until(t): an event at clock time t, maybe days ahead
         self.calendar = Calendar(s.calendar, s.horizon)
+        self.until = Diary(self.env, self.calendar.end).until  # until(t): an event at clock time t, maybe days ahead
         self.records = Records()
         self.behaviour, self.county = s.behaviour, s.county
         self.item_ids = list(s.items)

@@ -27,8 +27,8 @@ class Wait(Event):
 
 
 class Diary:
-    def __init__(self, env):
-        self.env = env
+    def __init__(self, env, end: float):
+        self.env, self.end = env, end  # the run stops at `end`: later waits are never scheduled
         self.midnight = DAY  # the next midnight: waits ending before it go to SimPy at once
         self.days: dict[int, list[Wait]] = {}
         env.process(self._midnights())
@@ -39,6 +39,8 @@ class Diary:
         if t < self.midnight:
             return env.timeout(max(t - env.now, 0.0))
         wait = Wait(env, t)
+        if t >= self.end:
+            return wait
         day = int(t // DAY)
         waits = self.days.get(day)
         if waits is None:
