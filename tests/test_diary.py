@@ -48,7 +48,7 @@ def test_waits_beyond_the_end_are_never_scheduled():
     diary = Diary(env, 3 * DAY)
     diary.until(5 * DAY)
     diary.until(float("inf"))
-    assert not diary.days
+    assert not diary.hours
 
 
 def test_an_arrival_is_one_event_that_starts_the_journey():

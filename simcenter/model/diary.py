@@ -1,11 +1,11 @@
-"""Waits that end on a later day, kept out of SimPy's event queue until that day begins.
+"""Waits that end in a later hour, kept out of SimPy's event queue until that hour begins.
 
 A county-year has thousands of cases waiting days or weeks at once: to come back, for the
 shuttle, for a review, for sign-offs. As timeouts they would all sit in SimPy's event heap,
 and every event of every day would pay for a heap that deep (a sixth of a county-year's run
-time went to popping it). The diary keeps each such wait in a list for its day and hands the
-day's list to SimPy at midnight, in the order the waits were written, so waits ending at the
-same moment keep the order they would have had as timeouts.
+time went to popping it). The diary keeps each such wait in a list for its hour and hands the
+hour's list to SimPy when the hour begins, in the order the waits were written, so waits
+ending at the same moment keep the order they would have had as timeouts.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from __future__ import annotations
 from simpy.events import NORMAL, Event, Process, Timeout
 
 DAY = 1440.0
+HOUR = 60.0
 
 
 class Wait(Event):
-    """A timeout to clock time `at` that SimPy schedules only on the day of `at`.
+    """A timeout to clock time `at` that SimPy schedules only in the hour of `at`.
 
     Like SimPy's Timeout it is triggered (ok, no value) when created; it is processed at `at`.
     """
@@ -29,35 +30,35 @@ class Wait(Event):
 class Diary:
     def __init__(self, env, end: float):
         self.env, self.end = env, end  # the run stops at `end`: later waits are never scheduled
-        self.midnight = DAY  # the next midnight: waits ending before it go to SimPy at once
-        self.days: dict[int, list[Wait]] = {}
-        env.process(self._midnights())
+        self.next_hour = HOUR  # waits ending before it go to SimPy at once
+        self.hours: dict[int, list[Wait]] = {}
+        env.process(self._hours())
 
     def until(self, t: float):
         """An event processed at clock time t (at once if t is not after now)."""
         env = self.env
-        if t < self.midnight:
+        if t < self.next_hour:
             return env.timeout(max(t - env.now, 0.0))
         wait = Wait(env, t)
         if t >= self.end:
             return wait
-        day = int(t // DAY)
-        waits = self.days.get(day)
+        hour = int(t // HOUR)
+        waits = self.hours.get(hour)
         if waits is None:
-            self.days[day] = [wait]
+            self.hours[hour] = [wait]
         else:
             waits.append(wait)
         return wait
 
-    def _midnights(self):
-        """Process: at each midnight, the day's waits join SimPy's queue (at their exact times:
-        midnight + (t − midnight) is t for t within the day)."""
+    def _hours(self):
+        """Process: as each hour begins, its waits join SimPy's queue (at their exact times:
+        start + (t − start) is t for t within the hour)."""
         env = self.env
         while True:
-            yield env.timeout(self.midnight - env.now)
-            day = int(self.midnight // DAY)
-            self.midnight += DAY
-            for wait in self.days.pop(day, ()):
+            yield env.timeout(self.next_hour - env.now)
+            hour = int(self.next_hour // HOUR)
+            self.next_hour += HOUR
+            for wait in self.hours.pop(hour, ()):
                 env.schedule(wait, NORMAL, wait.at - env.now)
 
 
