@@ -11,7 +11,7 @@ import pytest
 
 from simcenter import kpis
 from simcenter.model.records import (CASE_COLUMNS, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, IMMEDIATE, OPEN,
-                                     OUT_OF_SCOPE, PICKUP, SERVED, SUBMIT, VISIT_COLUMNS, Records, RENEGED, RunMeta,
+                                     OUT_OF_SCOPE, PICKUP, SERVED, SUBMIT, VISIT_COLUMNS, VISIT_ROW, Records, RENEGED, RunMeta,
                                      TOWNSHIP)
 from simcenter.scenario.schema import Scenario
 
@@ -32,7 +32,7 @@ def build(visits=(), cases=(), township_files=(), county_files=(), **meta) -> Re
                       "called": NAN, "done": NAN, "outcome": SERVED, "window": 0, "patience": NAN}
     for v in visits:
         row = {**visit_defaults, **v}
-        r.visit(tuple(row[c] for c in VISIT_COLUMNS))
+        r.visit(VISIT_ROW.pack(*(row[c] for c in VISIT_COLUMNS)))
     case_defaults = {"township": 0, "item": 0, "route": IMMEDIATE, "created": W + 500, "status": COMPLETED,
                      "end": W + 600, "trips": 1, "official_trips": 1, "visits": 1, "county_trips": 0,
                      "matter_items": 1, "referrals": 0, "handler": 0, "booked": 0, "travel_minutes": 0.0,

@@ -22,7 +22,7 @@ from .centre import Call
 from .records import (
     ABANDON_RETURN, BALKED, COMPLETED, CONSULT, COUNTY, DROPPED, ELSEWHERE, FIRST, IMMEDIATE, INCOMPLETE_RETURN,
     OUT_OF_SCOPE_VISIT, PICKUP, PICKUP_TRIP, REFERRAL, REFERRAL_TRIP, RENEGED, SAME_TRIP, SENT_HOME, SERVED, SUBMIT,
-    SUPPLEMENT, SUPPLEMENT_TRIP, TOWNSHIP,
+    SUPPLEMENT, SUPPLEMENT_TRIP, TOWNSHIP, VISIT_ROW,
 )
 
 if TYPE_CHECKING:  # the county the journey runs in (model/county.py builds it)
@@ -344,8 +344,8 @@ def queue_and_serve(m: Model, town: Town, kind: int, case_id: int, purpose: int,
             outcome = SERVED
         else:
             outcome, window = (RENEGED if window == Call.RENEGED else SENT_HOME), -1
-    m.records.visit((town.index, case_id, kind, purpose, cause, arrive, called, env.now, outcome, window,
-                     math.nan if patience is None else patience))
+    m.records.visit(VISIT_ROW.pack(town.index, case_id, kind, purpose, cause, arrive, called, env.now, outcome, window,
+                                   math.nan if patience is None else patience))
     # being sent home at closing is not the citizen's choice: they always come back
     return True if outcome == SERVED else None if outcome == SENT_HOME else False
 
