@@ -78,19 +78,20 @@ class Shuttle:
         self.electronic = county.shuttle_days == "electronic"
         self.transit_days = 0.0 if self.electronic else float(county.transit_days)
         days = county.shuttle_days
-        self.days = None if days in ("daily", "electronic") else set(days)
+        days = None if days in ("daily", "electronic") else set(days)
+        # for each working day, the first shuttle day on or after it (None: none before the end)
+        self.next_day: list[int | None] = [None] * (len(calendar.day_start) + 1)
+        for k in reversed(range(len(calendar.day_start))):
+            self.next_day[k] = k if days is None or calendar.weekday(k) in days else self.next_day[k + 1]
 
     def departure(self, t: float) -> float:
         """When a file ready at t leaves."""
         if self.electronic:
             return t
         cal = self.calendar
-        k, last = cal.day_at(t), len(cal.day_start) - 1
-        if t > cal.closing_of_day(k):
-            k += 1
-        while k <= last and self.days is not None and cal.weekday(k) not in self.days:
-            k += 1
-        return max(t, cal.closing_of_day(k)) if k <= last else math.inf  # inf: not within the run
+        k = cal.day_at(t)
+        k = self.next_day[k + 1 if t > cal.closing_of_day(k) else k]
+        return math.inf if k is None else max(t, cal.closing_of_day(k))  # inf: not within the run
 
     def arrival(self, t: float) -> float:
         """When a file ready to leave at t arrives at the other end."""
