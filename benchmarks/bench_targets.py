@@ -71,6 +71,15 @@ t.append(time.perf_counter())
 steps = ["imports", "loading", "model", "kpis", "writing"]
 print(json.dumps({**{s: b - a for s, a, b in zip(steps, t, t[1:])}, "cases": county["cases"], "visits": county["visits"]}))
 """
+# The SimPy events of one replication (benchmark code: it reads the model's environment).
+COUNT_EVENTS = """
+import sys
+from simcenter.model.county import Model
+from simcenter.resolve import load_scenario
+m = Model(load_scenario(sys.argv[1], sys.argv[2:]), 0)
+m.run()
+print(len(m.cases), next(m.env._eid))  # SimPy numbers every event it schedules
+"""
 # The interpreter with the libraries a run loads, before any scenario: the reference of the RSS increase.
 IMPORTS_ONLY = ("import pandas, pyarrow.parquet, simcenter.cli, simcenter.runner, simcenter.results, "
                 "simcenter.resolve, simcenter.kpis, simcenter.model, simcenter.stats")
@@ -259,12 +268,23 @@ def section_county(a, report: Report, scratch: Path) -> None:
                                 "rss_increase_mb": rss - reference, "split": steps, "rest": rest,
                                 "cases": split[0]["cases"], "visits": split[0]["visits"],
                                 "runs": [{k: v for k, v in r.items() if k != "stdout"} for r in whole]}
+    simpy_floor(report, horizon)
     judged = a.days is None
     report.target("one county-year of the baseline, one core", f"<= {TARGET['county_seconds']:g} s", f"{seconds:.2f} s",
                   status(seconds, TARGET["county_seconds"], False) if judged else "not judged (smoke)")
     report.target("its peak RSS increase", f"<= {TARGET['county_rss_mb']:g} MB", f"{rss - reference:.0f} MB",
                   status(rss - reference, TARGET["county_rss_mb"], False) if judged else "not judged (smoke)")
     growth(a, report, scratch)
+
+
+def simpy_floor(report: Report, horizon: list[str]) -> None:
+    """Bare SimPy with as many cases and events as the run: no model time can be below it."""
+    cases, events = child([PY, "-c", COUNT_EVENTS, "baseline", *horizon])["stdout"].split()[-2:]
+    line = child([PY, ROOT / "benchmarks" / "simpy_floor.py", cases, events])["stdout"].strip().splitlines()[-1]
+    seconds = float(line.rsplit("seconds=", 1)[1])
+    print(f"  SimPy's floor: bare SimPy with the same {int(cases):,} cases and {int(events):,} events, timeouts only, "
+          f"takes {seconds:.2f} s (benchmarks/simpy_floor.py)", flush=True)
+    report.figures["simpy_floor"] = {"cases": int(cases), "events": int(events), "seconds": seconds}
 
 
 def growth(a, report: Report, scratch: Path) -> None:
