@@ -10,8 +10,8 @@ import math
 from array import array
 from bisect import bisect_right
 from functools import partial
-from itertools import chain
 from operator import attrgetter
+from struct import Struct
 
 import numpy as np
 import simpy
@@ -172,7 +172,8 @@ class Model:
         if expected > MAX_ARRIVALS:
             raise ScenarioError([f"{s.name}: townships: at most {MAX_ARRIVALS:,} expected arrivals per replication "
                                  f"(fewer cases_per_day or a shorter horizon) (got {expected:,.0f})"])
-        self.cases: list[citizen.Case] = []
+        self.cases: list[citizen.Case | None] = []  # by id; None once closed and packed into case_rows
+        self.case_rows = array("d")
         self.records.windows = [[w.group for w in t.centre.windows] for t in self.towns]
 
     def _item_mix(self) -> None:
@@ -340,9 +341,14 @@ class Model:
                 yield t, who
 
     def close(self, case, status: int) -> None:
-        """The case ends (its lead and decision days are computed with the others' at the end)."""
+        """The case ends: its numbers join the packed rows of the cases and the case is let go (a
+        year has a couple of hundred thousand); what derives from them is computed at the end."""
         case.status, case.end = status, self.env.now
-        case.u = None  # its numbers are spent: a year holds a few hundred thousand closed cases
+        self._pack(case)
+        self.cases[case.id] = None
+
+    def _pack(self, case) -> None:
+        self.case_rows.frombytes(_CASE_ROW.pack(*_CASE_ATTRIBUTES(case), len(case.matter)))
 
     def run(self) -> Records:
         env, cal = self.env, self.calendar
@@ -388,10 +394,15 @@ class Model:
         computed over whole columns. Lead days (first visit → result in hand) and decision days
         (the official clock: acceptance → decision, restarted by a re-submission) are in
         fractional working days, for completed cases the township could accept."""
-        cases, n = self.cases, len(self.cases)
-        flat = np.fromiter(chain.from_iterable(map(_CASE_ATTRIBUTES, cases)), float, n * len(_CASE_NAMES))
-        raw = dict(zip(_CASE_NAMES, flat.reshape(n, -1).T.copy()))  # a contiguous column each
-        raw["matter_items"] = 1 + np.fromiter(map(len, map(attrgetter("matter"), cases)), float, n)
+        for case in self.cases:  # those still open at the end
+            if case is not None:
+                self._pack(case)
+        rows = np.frombuffer(self.case_rows, float).reshape(len(self.cases), -1)
+        # one contiguous column each, in the order of the cases' ids (the rows are in the order they ended)
+        raw = dict(zip(_CASE_NAMES, rows.T[:, np.argsort(rows[:, 0], kind="stable")]))
+        del rows
+        self.case_rows = array("d")
+        raw["matter_items"] += 1
         item, township = raw["item"].astype(np.int64), raw["township"].astype(np.int64)
         raw["route"] = np.where(raw["out_of_scope"] > 0, OUT_OF_SCOPE, np.array([i.route for i in self.items], float)[item])
         raw["promised_days"] = np.array([i.promised_days for i in self.items], float)[item]
@@ -415,12 +426,13 @@ class Model:
         return {name: columns[name] for name in CASE_COLUMNS}
 
 
-# a case's own numbers, gathered in C (attrgetter) into one flat array: route, promised days,
-# the distance to the county and the number of matter items follow from the item and township
-_CASE_NAMES = ("township", "item", "out_of_scope", "created", "status", "end", "trips", "accepting_trip", "visits",
-               "county_trips", "referrals", "handler", "booked", "km", "decided", "accepted")
+# a case's own numbers, packed as doubles when it closes (id first, its matter's further items
+# last): route, promised days and the distance to the county follow from the item and township
+_CASE_NAMES = ("id", "township", "item", "out_of_scope", "created", "status", "end", "trips", "accepting_trip",
+               "visits", "county_trips", "referrals", "handler", "booked", "km", "decided", "accepted", "matter_items")
 _CASE_ATTRIBUTES = attrgetter(*("town.index" if name == "township" else "item.index" if name == "item" else name
-                                for name in _CASE_NAMES))
+                                for name in _CASE_NAMES[:-1]))
+_CASE_ROW = Struct(f"{len(_CASE_NAMES)}d")
 
 
 def _duty(window, cal) -> float | None:
