@@ -7,8 +7,10 @@ scipy, the model) are imported inside the commands so that `--help` and `validat
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
+import gc
 import os
 import signal
 import sys
@@ -16,6 +18,11 @@ import sys
 import click
 
 from .progress import Progress as _Progress
+
+# At exit, the command's objects (modules, pydantic's schemas, results) are left to the operating
+# system: frozen, the interpreter's last collections do not walk and free them one by one (~0.2 s
+# of every command). Atexit handlers still run and files are still flushed.
+atexit.register(gc.freeze)
 
 SCENARIO_HELP = "a scenario file, or the name of a shipped one (default: the Cangnan baseline)"
 

@@ -8,6 +8,7 @@ unless the name ends in `_days` (working days) or `_hours`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -163,15 +164,71 @@ def compute(records, scenario=None) -> tuple[dict, list[dict]]:
 
     Everything but the prices is in `records.meta` (staffing, offices, market days); the cost
     KPIs take the scenario's `costs` (the defaults without a scenario) and which items hand out
-    a result to pick up.
+    a result to pick up. What a row derives from the whole replication (scope, who spent the
+    time, mailed results, window use) is computed once; a township's row reads its own rows,
+    in their order, so its numbers are those of a mask over the whole replication.
     """
-    meta = records.meta
-    towns = meta.townships
     prices = getattr(scenario, "costs", None) or Costs()
-    pickup_items = _pickup_items(scenario, records)
-    county = _kpis(records, None, prices, pickup_items)
-    by_town = [{"township": town_id, **_kpis(records, i, prices, pickup_items)} for i, town_id in enumerate(towns)]
-    return county, by_town
+    county = _Part.of(records, _pickup_items(scenario, records))
+    towns = county.townships()
+    use = [_window_use(town, t) for t, town in enumerate(towns)]
+    row = _kpis(county, None, prices, use)
+    by_town = [{"township": town_id, **_kpis(towns[t], t, prices, use[t:t + 1])}
+               for t, town_id in enumerate(records.meta.townships)]
+    return row, by_town
+
+
+class _Columns(Mapping):
+    """Named columns, restricted to the rows `index` (every row when None), each taken when first read."""
+
+    def __init__(self, columns: dict, index: np.ndarray | None = None):
+        self._columns, self._index, self._taken = columns, index, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if self._index is None:
+            return self._columns[name]
+        if name not in self._taken:
+            self._taken[name] = self._columns[name][self._index]
+        return self._taken[name]
+
+    def __iter__(self):
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def grouped(self, key: str, n: int) -> list[_Columns]:
+        """The rows whose `key` is 0, 1, ..., n-1, each group in its rows' order (as a mask would
+        take them: the same sums to the last bit), found by one stable sort rather than n masks."""
+        keys = self[key]
+        order = np.argsort(keys, kind="stable")
+        bounds = np.searchsorted(keys[order], np.arange(n + 1), side="left")
+        return [_Columns(self._columns, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The records a KPI row is over (the county's, or one township's) with the columns derived
+    from the whole replication: `in_scope` for visits and cases, `by_citizen` (a visit whose time
+    the citizen spent, not an agent) and `mailed` (a case whose result was mailed, docs/kpis.md)."""
+
+    records: object
+    visits: _Columns
+    cases: _Columns
+    township_files: _Columns
+    county_files: _Columns
+
+    @classmethod
+    def of(cls, r, pickup_items: np.ndarray) -> _Part:
+        in_case, in_visit = _scope(r)
+        visits = {**r.visits, "in_scope": in_visit, "by_citizen": _by_citizen(r.visits, r.cases)}
+        cases = {**r.cases, "in_scope": in_case, "mailed": _mailed(r.cases, r.visits, pickup_items)}
+        return cls(r, _Columns(visits), _Columns(cases), _Columns(r.township_files), _Columns(r.county_files))
+
+    def townships(self) -> list[_Part]:
+        n = len(self.records.meta.townships)
+        tables = (self.visits, self.cases, self.township_files, self.county_files)
+        return [_Part(self.records, *parts) for parts in zip(*(t.grouped("township", n) for t in tables))]
 
 
 def _pickup_items(scenario, records) -> np.ndarray:
@@ -183,19 +240,15 @@ def _pickup_items(scenario, records) -> np.ndarray:
     return np.array([item.result == "pickup" for item in items.values()], bool)
 
 
-def _kpis(r, town: int | None, prices: Costs, pickup_items: np.ndarray) -> dict:
-    meta = r.meta
-    start, end = meta.warmup_end, meta.arrivals_end
-    v, c = r.visits, r.cases
-    in_case, in_visit = _scope(r)
-    if town is not None:
-        in_case = in_case & (c["township"] == town)
-        in_visit = in_visit & (v["township"] == town)
+def _kpis(part: _Part, town: int | None, prices: Costs, use: list[tuple]) -> dict:
+    """The KPI row of `part` (the county when `town` is None); `use`: _window_use of its townships."""
+    meta = part.records.meta
+    in_case, in_visit = part.cases["in_scope"], part.visits["in_scope"]
     out: dict = {}
-    out.update(_case_kpis(c, in_case))
-    out.update(_visit_kpis(v, in_visit, meta))
-    out.update(_resource_kpis(r, town, start, end))
-    out.update(_cost_kpis(r, in_case, in_visit, out, prices, pickup_items))
+    out.update(_case_kpis(part.cases, in_case))
+    out.update(_visit_kpis(part.visits, in_visit, meta))
+    out.update(_resource_kpis(part, town, use))
+    out.update(_cost_kpis(part, in_case, in_visit, out, prices))
     return {name: out[name] for name in KPI_NAMES}
 
 
@@ -273,26 +326,32 @@ def _market_morning(arrive, township, meta) -> np.ndarray:
     return morning & (e > 0) & (ordinal % np.maximum(e, 1) == p)
 
 
-def _resource_kpis(r, town, start, end) -> dict:
-    meta, v = r.meta, r.visits
-    open_minutes = meta.open_minutes
-    towns = range(len(meta.townships)) if town is None else [town]
+def _window_use(part: _Part, t: int) -> tuple[int, list[float], np.ndarray]:
+    """(t, busy minutes of each window, its overtime: service after the day's last closing) of
+    township t's windows, within the measurement window."""
+    meta, v = part.records.meta, part.visits
+    start, end = meta.warmup_end, meta.arrivals_end
     served = v["outcome"] == SERVED
     called, done = v["called"][served], v["done"][served]
     busy = np.clip(np.minimum(done, end) - np.maximum(called, start), 0, None)
-    # overtime: service after the day's last closing, within [start, end)
     closing = np.floor(called / 1440) * 1440 + meta.sessions[-1][1]
     late = np.clip(np.minimum(done, end) - np.maximum(np.maximum(called, closing), start), 0, None)
+    windows, n_windows = v["window"][served], len(part.records.windows[t])
+    return (t, np.bincount(windows, weights=busy, minlength=n_windows).tolist(),
+            np.bincount(windows, weights=late, minlength=n_windows))
+
+
+def _resource_kpis(part: _Part, town: int | None, use: list[tuple]) -> dict:
+    r = part.records
+    meta = r.meta
+    start, end = meta.warmup_end, meta.arrivals_end
+    open_minutes = meta.open_minutes
+    towns = [t for t, _, _ in use]
     lunch_minutes = open_minutes + meta.days * _lunch_gap(meta.sessions)
     lunch_groups = set(meta.lunch_groups)
     utilization, window_minutes = [], 0.0
-    for t in towns:
-        n_windows = len(r.windows[t])
-        at_town = v["township"][served] == t
-        windows = v["window"][served][at_town]
-        per_window = np.bincount(windows, weights=busy[at_town], minlength=n_windows)
-        overtime = np.bincount(windows, weights=late[at_town], minlength=n_windows)
-        for w, (busy_minutes, duty) in enumerate(zip(per_window.tolist(), meta.window_duty[t])):
+    for t, per_window, overtime in use:
+        for w, (busy_minutes, duty) in enumerate(zip(per_window, meta.window_duty[t])):
             if duty is None:  # a standby window is staffed while it serves
                 window_minutes += busy_minutes
                 continue
@@ -318,9 +377,9 @@ def _resource_kpis(r, town, start, end) -> dict:
         "township_reviewer_utilization_mean": _mean(np.array(town_use)),
         "township_reviewer_utilization_max": float(max(town_use)) if town_use else np.nan,
         "county_reviewer_utilization_max": float(max(county_use)) if county_use else np.nan,
-        "township_files_in_progress_mean": _in_progress(r.township_files, town, start, end),
+        "township_files_in_progress_mean": _in_progress(part.township_files, start, end),
         "township_files_waiting_mean": sum(o[3] for o in own) / span if span > 0 else np.nan,
-        "county_files_in_progress_mean": _in_progress(r.county_files, town, start, end),
+        "county_files_in_progress_mean": _in_progress(part.county_files, start, end),
         "county_files_waiting_mean": county_waiting,
         "staff_hours_windows": windows_hours,
         "staff_hours_township_review": township_review,
@@ -329,21 +388,19 @@ def _resource_kpis(r, town, start, end) -> dict:
     }
 
 
-def _cost_kpis(r, in_case, in_visit, out: dict, prices: Costs, pickup_items: np.ndarray) -> dict:
+def _cost_kpis(part: _Part, in_case, in_visit, out: dict, prices: Costs) -> dict:
     """Staff cost of the measurement window, and the citizens' cost of the cases in scope (and of
     the consultations that arrived in it), in CNY (docs/kpis.md, "Costs")."""
-    c, v = r.cases, r.visits
+    c, v = part.cases, part.visits
     handler = c["handler"]
     staff = (out["staff_hours_windows"] * prices.window_staff_hour
              + out["staff_hours_township_review"] * prices.township_reviewer_hour
              + np.nan_to_num(out["staff_hours_county_review"]) * prices.county_reviewer_hour
              + int((in_case & (handler == AGENT_VISITS)).sum()) * prices.agent_case
              + int((in_case & (handler == MOBILE_SERVICE)).sum()) * prices.mobile_case
-             + int(_mailed(c, v, in_case, pickup_items).sum()) * prices.mail_item)
-    by_citizen = np.ones(len(v["case"]), bool)
-    if len(handler):
-        by_citizen = (v["case"] < 0) | (handler[np.maximum(v["case"], 0)] != AGENT_VISITS)
-    minutes = v["done"][in_visit & by_citizen] - v["arrive"][in_visit & by_citizen]
+             + int((in_case & c["mailed"]).sum()) * prices.mail_item)
+    spent = in_visit & v["by_citizen"]
+    minutes = v["done"][spent] - v["arrive"][spent]
     hours = (minutes.sum() + c["travel_minutes"][in_case].sum()) / 60
     citizen = float(hours * prices.citizen_hour + c["travel_km"][in_case].sum() * prices.per_km)
     cases = int(in_case.sum())
@@ -351,13 +408,21 @@ def _cost_kpis(r, in_case, in_visit, out: dict, prices: Costs, pickup_items: np.
             "cost_per_case": (staff + citizen) / cases if cases else np.nan}
 
 
-def _mailed(c, v, in_case, pickup_items) -> np.ndarray:
+def _by_citizen(v, c) -> np.ndarray:
+    """Visits whose time the citizen spent: all but those of cases a village agent handled."""
+    handler = c["handler"]
+    if not len(handler):
+        return np.ones(len(v["case"]), bool)
+    return (v["case"] < 0) | (handler[np.maximum(v["case"], 0)] != AGENT_VISITS)
+
+
+def _mailed(c, v, pickup_items) -> np.ndarray:
     """Cases whose result was mailed: completed by the citizen (no agent, no mobile team, in
     scope of the township) with a result to pick up, and no pickup visit."""
     picked_up = np.zeros(len(c["status"]), bool)
     picked_up[v["case"][(v["purpose"] == PICKUP) & (v["case"] >= 0)]] = True
     pickup = pickup_items[c["item"]] if len(pickup_items) else np.zeros(len(c["item"]), bool)
-    return (in_case & (c["status"] == COMPLETED) & (c["handler"] == CITIZEN) & (c["route"] != OUT_OF_SCOPE)
+    return ((c["status"] == COMPLETED) & (c["handler"] == CITIZEN) & (c["route"] != OUT_OF_SCOPE)
             & pickup & ~picked_up)
 
 
@@ -372,11 +437,10 @@ def _office_utilization(offices, open_minutes: float) -> list[float]:
             if reviewers is not None and seats > 0 and open_minutes > 0]
 
 
-def _in_progress(files, town, start, end) -> float:
+def _in_progress(files, start, end) -> float:
     """Time-average number of files in a back office over [start, end)."""
-    mask = np.ones(len(files["start"]), bool) if town is None else files["township"] == town
-    a = np.maximum(files["start"][mask], start)
-    b = np.minimum(np.where(np.isnan(files["end"][mask]), end, files["end"][mask]), end)
+    a = np.maximum(files["start"], start)
+    b = np.minimum(np.where(np.isnan(files["end"]), end, files["end"]), end)
     return float(np.clip(b - a, 0, None).sum() / (end - start))
 
 
@@ -416,8 +480,9 @@ ROUTE_NAMES = ("immediate", "township", "county", "out_of_scope")
 def detail_tables(r) -> dict[str, list[dict]]:
     """Per-replication tables behind the plots: by clock hour, the wait histogram, trips by route,
     and the county departments' reviewers."""
-    return {"kpis_by_hour": _by_hour(r), "wait_histogram": _wait_histogram(r), "cases_summary": _cases_summary(r),
-            "kpis_by_department": department_rows(r)}
+    in_case, in_visit = _scope(r)
+    return {"kpis_by_hour": _by_hour(r, in_visit), "wait_histogram": _wait_histogram(r, in_visit),
+            "cases_summary": _cases_summary(r, in_case), "kpis_by_department": department_rows(r)}
 
 
 def _scope(r):
@@ -429,43 +494,45 @@ def _scope(r):
     return in_case, in_visit
 
 
-def _by_hour(r) -> list[dict]:
-    meta, v = r.meta, r.visits
+def _by_hour(r, in_visit) -> list[dict]:
+    meta = r.meta
     start, end, days = meta.warmup_end, meta.arrivals_end, max(meta.days, 1)
-    _, in_visit = _scope(r)
     sessions = meta.sessions
     through_lunch = [(sessions[0][0], sessions[-1][1])]  # extended-hours windows stay open over lunch
     open_minutes = [_open_in_hour(sessions, h) for h in range(24)]
     open_through_lunch = [_open_in_hour(through_lunch, h) for h in range(24)]
-    served_all = in_visit & (v["outcome"] == SERVED)
+    cells = 24 * len(meta.groups)  # cell: window group × 24 + clock hour
+    towns = _Columns({**r.visits, "in_scope": in_visit}).grouped("township", len(meta.townships))
     rows = []
     for t, town_id in enumerate(meta.townships):
+        here = towns[t]
         windows = np.asarray(r.windows[t])
         kind_group = np.asarray(meta.kind_group[t])
-        at = v["township"] == t
-        here = {name: values[at] for name, values in v.items()}
-        scoped, served = in_visit[at], served_all[at]
+        scoped = here["in_scope"]
+        served = scoped & (here["outcome"] == SERVED)
         group = np.where(here["window"] >= 0, windows[np.maximum(here["window"], 0)], kind_group[here["kind"]])
-        hour_arrived = (here["arrive"] // 60 % 24).astype(int)
-        hour_called = (np.nan_to_num(here["called"]) // 60 % 24).astype(int)
-        busy = _busy_by_hour(here, served, windows, start, end)
+        queued = group >= 0  # -1: a ticket kind no window takes
+        arrived = group * 24 + (here["arrive"] // 60 % 24).astype(int)
+        called = group * 24 + (np.nan_to_num(here["called"]) // 60 % 24).astype(int)
+        arrivals = np.bincount(arrived[scoped & queued], minlength=cells).tolist()
+        waits = _Columns({"cell": called[served], "wait": here["called"][served] - here["arrive"][served]})
+        waits = waits.grouped("cell", cells)
+        busy = _busy_by_hour(here, served, windows, start, end, cells)
         queue = meta.queue_by_hour[t]
         for g in sorted(set(windows.tolist())):
             n_windows = int((windows == g).sum())
             opened = open_through_lunch if g in meta.lunch_groups else open_minutes
-            mine = group == g
             for hour in range(24):
-                arrived = int((mine & scoped & (hour_arrived == hour)).sum())
-                called = mine & served & (hour_called == hour)
-                waits = here["called"][called] - here["arrive"][called]
-                minutes = busy.get((g, hour), 0.0)
+                cell = g * 24 + hour
+                wait = waits[cell]["wait"]
+                minutes = busy[cell]
                 area = queue.get((g, hour), 0.0)
-                if not (opened[hour] or arrived or minutes or area):
+                if not (opened[hour] or arrivals[cell] or minutes or area):
                     continue
                 capacity = n_windows * opened[hour] * days
                 rows.append({"township": town_id, "group": meta.groups[g], "hour": hour,
-                             "arrivals": arrived / days, "wait_mean": _mean(waits), "wait_p90": _quantile(waits, 0.9),
-                             "queue_mean": area / (60 * days),
+                             "arrivals": arrivals[cell] / days, "wait_mean": _mean(wait),
+                             "wait_p90": _quantile(wait, 0.9), "queue_mean": area / (60 * days),
                              "utilization": minutes / capacity if capacity else np.nan,
                              "open_minutes": opened[hour]})
     return rows
@@ -475,35 +542,35 @@ def _open_in_hour(spans, hour: int) -> float:
     return sum(max(0.0, min(b, 60 * (hour + 1)) - max(a, 60 * hour)) for a, b in spans)
 
 
-def _busy_by_hour(v, mask, windows, start, end) -> dict[tuple[int, int], float]:
-    """Busy window-minutes per (group, clock hour), services cut at hour boundaries and to [start, end)."""
+def _busy_by_hour(v, mask, windows, start, end, cells: int) -> list[float]:
+    """Busy window-minutes per cell (window group × 24 + clock hour), services cut at hour
+    boundaries and to [start, end); added up hour by hour, each hour service by service."""
     a = np.maximum(v["called"][mask], start)
     b = np.minimum(v["done"][mask], end)
     group = windows[v["window"][mask]]
-    out: dict[tuple[int, int], float] = {}
     first = np.floor(a / 60) * 60
+    where, minutes = [np.zeros(0, np.int64)], [np.zeros(0)]
     for k in range(int(np.ceil(((b - first).max() if len(b) else 0) / 60)) + 1):
         lo, hi = np.maximum(a, first + 60 * k), np.minimum(b, first + 60 * (k + 1))
         part = np.clip(hi - lo, 0, None)
         hours = ((first + 60 * k) // 60 % 24).astype(int)
-        for g, h, m in zip(group[part > 0].tolist(), hours[part > 0].tolist(), part[part > 0].tolist()):
-            out[(g, h)] = out.get((g, h), 0.0) + m
-    return out
+        where.append((group * 24 + hours)[part > 0])
+        minutes.append(part[part > 0])
+    # bincount adds in the order given, as the loop above would one by one
+    return np.bincount(np.concatenate(where), weights=np.concatenate(minutes), minlength=cells).tolist()
 
 
-def _wait_histogram(r) -> list[dict]:
+def _wait_histogram(r, in_visit) -> list[dict]:
     v = r.visits
-    _, in_visit = _scope(r)
     served = in_visit & (v["outcome"] == SERVED)
     minutes = np.minimum(np.floor(v["called"][served] - v["arrive"][served]), WAIT_BINS).astype(int)
     counts = np.bincount(minutes, minlength=WAIT_BINS + 1)
     return [{"minute": m, "count": int(n)} for m, n in enumerate(counts.tolist())]
 
 
-def _cases_summary(r) -> list[dict]:
+def _cases_summary(r, in_case) -> list[dict]:
     """Ended cases in scope by route and trips; lead days over those completed with a lead time."""
     c = r.cases
-    in_case, _ = _scope(r)
     ended = in_case & (c["status"] != OPEN)
     timed = ended & (c["status"] == COMPLETED) & np.isfinite(c["lead_days"])
     trips = np.minimum(c["trips"], TRIP_BINS)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .reforms import LEVERS, LeverError, apply
 from .scenario.load import (ScenarioError, apply_sets, did_you_mean, line_order, locate, most_specific, problem,
                             pydantic_problem, read_document, scenario_path, validate)
 from .scenario.schema import Scenario
@@ -35,6 +34,7 @@ def resolve(data: dict, marks: dict, file: str) -> Scenario:
 
 def _apply_levers(scenario: Scenario, data: dict, marks: dict, file: str) -> Scenario:
     """The `reforms:` levers, each checked and located like any other key, then applied in order."""
+    from .reforms import LEVERS, LeverError, apply  # their parameter models (~40 ms) only for a scenario with levers
 
     problems, levers = [], []
     for index, entry in enumerate(scenario.reforms):

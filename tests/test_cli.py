@@ -149,6 +149,18 @@ def test_help_and_validate_do_not_import_pandas_or_matplotlib():
         assert set(eval(heavy)) <= allowed, (args, out)  # noqa: S307 - our own print of a list of names
 
 
+def test_run_writes_its_tables_without_pandas_or_matplotlib(tmp_path):
+    """`run` writes its tables with pyarrow (simcenter.tables): importing pandas alone would cost
+    about 0.4 s of a whole process."""
+    code = ("import sys\nfrom simcenter.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('HEAVY', [m for m in ('pandas', 'matplotlib') if m in sys.modules])")
+    args = ["run", SMALL, "-r", "2", "--set", "horizon.days=3", "--set", "horizon.warmup_days=1", "-o", tmp_path / "r"]
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, check=True)
+    assert out.stdout.split("HEAVY ", 1)[1].strip() == "[]", out.stdout
+    assert (tmp_path / "r" / "kpis_by_hour.parquet").is_file() and (tmp_path / "r" / "manifest.json").is_file()
+
+
 @pytest.mark.slow  # whole commands, real processes or a browser: the full suite runs it
 def test_wheel_ships_the_scenarios_and_runs_outside_the_repository(tmp_path):
     root = Path(__file__).resolve().parent.parent
