@@ -6,7 +6,8 @@ import random
 
 import simpy
 
-from simcenter.model.diary import DAY, Arrival, Diary
+from simcenter.model.calendar import DAY
+from simcenter.model.diary import Arrival, Diary
 
 
 def _fired(use_diary: bool, waits: list[tuple[float, float]], end: float) -> list[tuple[float, int]]:

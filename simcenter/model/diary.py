@@ -2,17 +2,18 @@
 
 A county-year has thousands of cases waiting days or weeks at once: to come back, for the
 shuttle, for a review, for sign-offs. As timeouts they would all sit in SimPy's event heap,
-and every event of every day would pay for a heap that deep (a sixth of a county-year's run
-time went to popping it). The diary keeps each such wait in a list for its hour and hands the
+and every event of every day would pay for a heap that deep (popping it took a seventh of a
+county-year's model time). The diary keeps each such wait in a list for its hour and hands the
 hour's list to SimPy when the hour begins, in the order the waits were written, so waits
 ending at the same moment keep the order they would have had as timeouts.
+
+An arrival, likewise, is one event: the timeout that starts a citizen's journey (`Arrival`).
 """
 
 from __future__ import annotations
 
 from simpy.events import NORMAL, Event, Process, Timeout
 
-DAY = 1440.0
 HOUR = 60.0
 
 
@@ -28,6 +29,8 @@ class Wait(Event):
 
 
 class Diary:
+    """`until(t)`: the model's one way to wait for a clock time, minutes or weeks ahead."""
+
     def __init__(self, env, end: float):
         self.env, self.end = env, end  # the run stops at `end`: later waits are never scheduled
         self.next_hour = HOUR  # waits ending before it go to SimPy at once
