@@ -24,7 +24,7 @@ from .backoffice import Meetings, ReviewOffice, Shuttle
 from .calendar import Calendar
 from .centre import Centre, Window
 from .diary import Arrival, Diary
-from .records import CASE_COLUMNS, COMPLETED, COUNTY, IMMEDIATE, OUT_OF_SCOPE, TOWNSHIP, Records, RunMeta
+from .records import CASE_COLUMNS, columns_of, COMPLETED, COUNTY, IMMEDIATE, OUT_OF_SCOPE, TOWNSHIP, Records, RunMeta
 from .streams import Stream, generator, stream_id
 
 ROUTES = {"immediate": IMMEDIATE, "township": TOWNSHIP, "county": COUNTY}
@@ -397,11 +397,10 @@ class Model:
         for case in self.cases:  # those still open at the end
             if case is not None:
                 self._pack(case)
-        rows = np.frombuffer(self.case_rows, float).reshape(len(self.cases), -1)
-        # one contiguous column each, in the order of the cases' ids (the rows are in the order they ended)
-        raw = dict(zip(_CASE_NAMES, rows.T[:, np.argsort(rows[:, 0], kind="stable")]))
-        del rows
-        self.case_rows = array("d")
+        raw = columns_of(self.case_rows, _CASE_NAMES)
+        order = np.argsort(raw["id"], kind="stable")  # the rows are in the order the cases ended
+        for name in _CASE_NAMES:
+            raw[name] = raw[name][order]
         raw["matter_items"] += 1
         item, township = raw["item"].astype(np.int64), raw["township"].astype(np.int64)
         raw["route"] = np.where(raw["out_of_scope"] > 0, OUT_OF_SCOPE, np.array([i.route for i in self.items], float)[item])

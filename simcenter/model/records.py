@@ -143,15 +143,30 @@ class Records:
     def freeze(self) -> Records:
         """Lists → numpy arrays, once, at the end of the run."""
         if self.visit_rows:
-            rows = np.frombuffer(self.visit_rows, float).reshape(-1, len(VISIT_COLUMNS))
-            for j, name in enumerate(VISIT_COLUMNS):
-                self.visits[name] = rows[:, j].copy()
-            self.visit_rows = array("d")
-            self.visit = self.visit_rows.frombytes  # let go of the old rows
+            ints = {name for name in VISIT_COLUMNS if name not in _FLOATS}
+            self.visits = columns_of(self.visit_rows, VISIT_COLUMNS, ints)  # the rows are left empty
         for table in (self.visits, self.cases, self.township_files, self.county_files):
             for name, values in table.items():
                 table[name] = np.asarray(values, dtype=float if name in _FLOATS else np.int64)
         return self
+
+
+def columns_of(rows: array, names: tuple[str, ...], ints=frozenset(), block: int = 1 << 16) -> dict[str, np.ndarray]:
+    """Rows of doubles packed one after another → a numpy column per name (int64 for `ints`).
+
+    Converted from the end, a block of rows at a time, the packed rows shrinking as the columns
+    fill: a year's visits (tens of megabytes) are never held twice.
+    """
+    k = len(names)
+    n = len(rows) // k
+    columns = {name: np.empty(n, np.int64 if name in ints else float) for name in names}
+    for start in range((n - 1) // block * block, -1, -block):
+        part = np.frombuffer(rows, float, offset=start * k * 8).reshape(-1, k)
+        for j, name in enumerate(names):
+            columns[name][start:start + len(part)] = part[:, j]
+        del part  # the buffer is released before the rows shrink
+        del rows[start * k:]
+    return columns
 
 
 _FLOATS = {"arrive", "called", "done", "patience", "created", "end", "travel_minutes", "travel_km",
