@@ -361,8 +361,28 @@ def takes_scheduler(command: str) -> bool:
     return "--scheduler" in child([*SIMCENTER, command, "--help"])["stdout"]
 
 
+def machine_scaling(report: Report) -> None:
+    """What the machine itself gives: bare SimPy alone, then two copies at once (no simcenter).
+
+    The speed-up of two equal jobs run at once over one after the other is 2 × alone / together;
+    on a machine whose two cores cannot both run at full speed it is well below 2.
+    """
+    floor = [PY, ROOT / "benchmarks" / "simpy_floor.py", 150_000, 1_000_000]
+    alone = min(child(floor)["seconds"] for _ in range(2))
+    start = time.perf_counter()
+    procs = [subprocess.Popen([str(c) for c in floor], stdout=subprocess.DEVNULL) for _ in range(2)]
+    if any(p.wait() for p in procs):
+        raise BenchError("simpy_floor.py failed when run twice at once")
+    together = time.perf_counter() - start
+    speedup = 2 * alone / together
+    print(f"  the machine: bare SimPy (simpy_floor.py) alone {alone:.2f} s, two copies at once {together:.2f} s: "
+          f"two jobs at most {speedup:.2f}x one, whatever the program", flush=True)
+    report.figures["machine_scaling"] = {"alone": alone, "two_at_once": together, "speedup": speedup}
+
+
 def section_scaling(a, report: Report, scratch: Path) -> None:
     print(f"\n4. Scaling with jobs (workloads on {a.scaling_days} working days, warm-up 0, drain 0; once each)", flush=True)
+    machine_scaling(report)
     runs = {}
     for name, args in workloads(a.scaling_days, scratch).items():
         t = {j: child([*SIMCENTER, *args, "--jobs", j, "-o", scratch / f"{name}-jobs{j}"])["seconds"] for j in (1, 2)}
