@@ -218,8 +218,7 @@ def township_decision(m: Model, case: Case):
         decided = m.calendar.add_working_days(decided, item.recheck.ppf1(case.draw(Draw.RECHECK, 1)))
     if decided > env.now:
         yield m.until(decided)
-    case.decided = env.now
-    m.records.file_closed(files, index, env.now)
+    m.records.file_closed(files, index, env.now)  # receive_result stamps the decision
 
 
 def county_decision(m: Model, case: Case):
@@ -269,7 +268,7 @@ def receive_result(m: Model, case: Case, county_file: tuple[int, float] | None):
         yield m.until(out)
         case.decided = decided
         m.records.file_closed(m.records.county_files, index, env.now)
-    else:
+    else:  # decided at the window or by the township: now
         case.decided = env.now
     if not item.pickup:
         return
